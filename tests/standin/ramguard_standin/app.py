@@ -1,0 +1,212 @@
+"""The stand-in's WSGI application: moto's server, with RAM, Config evaluations, Security Hub
+findings and Organizations access rules served by this package, fault injection, call counting,
+and AWS-style JSON errors where moto would answer HTML."""
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any, Callable, Iterable
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from . import configsvc, organizations, ram, securityhub, state
+from .protocol import AwsError, Call, error_body, error_status, rest_operation, rest_params
+
+CREDENTIAL_RE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+HANDLERS: dict[str, Callable[[Call], dict | None]] = {
+    "ram": ram.handle,
+    "config": configsvc.handle,
+    "securityhub": securityhub.handle,
+    "organizations": organizations.handle,
+}
+REST_SERVICES = {"ram", "securityhub"}
+JSON_CONTENT = {"ram": "application/json", "securityhub": "application/json",
+                "config": "application/x-amz-json-1.1", "organizations": "application/x-amz-json-1.1"}
+
+
+def _strip_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_strip_none(v) for v in value]
+    return value
+
+
+def _account_for(access_key: str, headers: dict[str, str]) -> str:
+    if "x-moto-account-id" in headers:
+        return headers["x-moto-account-id"]
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(access_key)
+
+
+class StandIn:
+    def __init__(self) -> None:
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    # -- WSGI -----------------------------------------------------------------------------
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_standin/"):
+            return self._control(environ, start_response, path)
+        if path == "/moto-api/reset":
+            self._reset_extensions()
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        match = CREDENTIAL_RE.search(headers.get("authorization", ""))
+        if not match:
+            return self._moto(environ, start_response, None)
+        access_key, region, service = match.group(1), match.group(2), match.group(3).lower()
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        method = environ.get("REQUEST_METHOD", "GET")
+        operation, uri = self._operation(service, method, path, headers, body)
+        account = _account_for(access_key, headers)
+        with state.LOCK:
+            state.CALLS[(account, service, operation or "?")] += 1
+        fault = state.take_fault(service, operation, account)
+        if fault is not None:
+            return self._error(start_response, service, AwsError(fault.code, fault.message, fault.status))
+        handler = HANDLERS.get(service)
+        if handler is None or operation is None:
+            return self._moto(environ, start_response, service)
+        try:
+            if service in REST_SERVICES:
+                params = rest_params(service, operation, body, environ.get("QUERY_STRING", ""), uri, headers)
+            else:
+                params = json.loads(body) if body.strip() else {}
+            result = handler(Call(service, operation, region, account, params))
+        except AwsError as err:
+            return self._error(start_response, service, err)
+        except (ValueError, KeyError, TypeError) as err:
+            return self._error(start_response, service,
+                               AwsError("SerializationException" if service not in REST_SERVICES
+                                        else "InvalidParameterException", f"Could not read the request: {err}"))
+        if result is None:
+            return self._moto(environ, start_response, service)
+        payload = json.dumps(_strip_none(result)).encode()
+        start_response("200 OK", [("Content-Type", JSON_CONTENT.get(service, "application/json")),
+                                  ("Content-Length", str(len(payload))),
+                                  ("x-amzn-RequestId", "standin-" + str(id(payload)))])
+        return [payload]
+
+    @staticmethod
+    def _operation(service: str, method: str, path: str, headers: dict, body: bytes) -> tuple[str | None, dict]:
+        target = headers.get("x-amz-target")
+        if target and "." in target:
+            return target.split(".", 1)[1], {}
+        if service in REST_SERVICES:
+            return rest_operation(service, method, path)
+        match = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
+        return (match.group(1).decode() if match else None), {}
+
+    def _moto(self, environ: dict, start_response: Callable, service: str | None) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None) -> None:
+            captured["status"], captured["headers"] = status, headers
+
+        chunks = b"".join(self.moto(environ, capture))
+        status = captured.get("status", "500 INTERNAL SERVER ERROR")
+        content_type = next((v for k, v in captured.get("headers", []) if k.lower() == "content-type"), "")
+        code = int(status.split()[0])
+        if code >= 400 and "html" in content_type.lower():
+            err = AwsError("UnknownOperationException" if code in (404, 405) else "InternalFailure",
+                           f"The stand-in answered {status} for this {service or 'unknown'} request: "
+                           "the operation is not implemented.", 400 if code in (404, 405) else 500)
+            return self._error(start_response, service or "unknown", err)
+        start_response(status, captured.get("headers", []))
+        return [chunks]
+
+    @staticmethod
+    def _error(start_response: Callable, service: str, err: AwsError) -> Iterable[bytes]:
+        status = err.status or error_status(service, err.code)
+        payload = error_body(err.code, err.message, err.extra)
+        reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests",
+                  500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
+        start_response(f"{status} {reason}", [
+            ("Content-Type", JSON_CONTENT.get(service, "application/json")),
+            ("Content-Length", str(len(payload))),
+            ("x-amzn-ErrorType", err.code),
+            ("x-amzn-RequestId", "standin-error"),
+        ])
+        return [payload]
+
+    # -- control endpoints ------------------------------------------------------------------
+    @staticmethod
+    def _reset_extensions() -> None:
+        with state.LOCK:
+            state.reset()
+            ram.reset()
+            configsvc.reset()
+            securityhub.reset()
+
+    def _control(self, environ: dict, start_response: Callable, path: str) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+            result = self._control_action(method, path, body)
+            status = "200 OK"
+        except AwsError as err:
+            result, status = {"error": err.code, "message": err.message}, "400 Bad Request"
+        except (KeyError, ValueError, TypeError) as err:
+            result, status = {"error": "BadControlRequest", "message": str(err)}, "400 Bad Request"
+        payload = json.dumps(result).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    def _control_action(self, method: str, path: str, body: dict) -> Any:
+        if path == "/_standin/health":
+            return {"ok": True}
+        if path == "/_standin/reset" and method == "POST":
+            from moto.moto_api._internal.models import moto_api_backend
+
+            moto_api_backend.reset()
+            self._reset_extensions()
+            return {"reset": True}
+        if path == "/_standin/faults":
+            if method == "POST":
+                fault = state.add_fault(body)
+                return {"added": fault.__dict__}
+            if method == "DELETE":
+                with state.LOCK:
+                    state.FAULTS.clear()
+                return {"cleared": True}
+            with state.LOCK:
+                return {"faults": [f.__dict__ for f in state.FAULTS]}
+        if path == "/_standin/calls":
+            with state.LOCK:
+                if method == "DELETE":
+                    state.CALLS.clear()
+                    return {"cleared": True}
+                account = body.get("account")
+                return {"calls": [{"account": a, "service": s, "operation": o, "count": n}
+                                  for (a, s, o), n in sorted(state.CALLS.items()) if not account or a == account]}
+        if path == "/_standin/settings" and method == "POST":
+            with state.LOCK:
+                account = body.get("account")
+                if account:
+                    base = state.settings_for(account)
+                    target = state.ACCOUNT_SETTINGS.setdefault(
+                        account, state.Settings(base.settle_seconds, set(base.empty_first_page),
+                                                base.config_evaluation_seconds))
+                else:
+                    target = state.SETTINGS
+                if "settleSeconds" in body:
+                    target.settle_seconds = float(body["settleSeconds"])
+                if "emptyFirstPage" in body:
+                    target.empty_first_page = set(body["emptyFirstPage"])
+                if "configEvaluationSeconds" in body:
+                    target.config_evaluation_seconds = float(body["configEvaluationSeconds"])
+                return {"settleSeconds": target.settle_seconds,
+                        "emptyFirstPage": sorted(target.empty_first_page),
+                        "configEvaluationSeconds": target.config_evaluation_seconds}
+        if path == "/_standin/config/rule-event" and method == "POST":
+            return configsvc.rule_event(body)
+        if path == "/_standin/config/started":
+            with state.LOCK:
+                return {"started": list(configsvc.STATE.started)}
+        raise AwsError("UnknownControlPath", f"No control endpoint {method} {path}")

@@ -1,0 +1,625 @@
+"""AWS RAM, as the API reference describes it: share and association lifecycles, invitations,
+organization-aware principal validation, the `external` flag, filters, pagination and tags."""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import state
+from .orgs import OrgView, org_of
+from .protocol import AwsError, Call, paginate
+
+PARTITIONS = "aws|aws-cn|aws-us-gov"
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+ORG_RE = re.compile(rf"^arn:({PARTITIONS}):organizations::(\d{{12}}):organization/(o-[a-z0-9]{{10,32}})$")
+OU_RE = re.compile(
+    rf"^arn:({PARTITIONS}):organizations::(\d{{12}}):ou/(o-[a-z0-9]{{10,32}})/(ou-[0-9a-z]{{4,32}}-[a-z0-9]{{8,32}})$")
+IAM_RE = re.compile(rf"^arn:({PARTITIONS}):iam::(\d{{12}}):(role|user)/[\w+=,.@/-]+$")
+SERVICE_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$")
+ARN_RE = re.compile(rf"^arn:({PARTITIONS}):[a-z0-9-]+:[a-z0-9-]*:(\d{{12}})?:.+$")
+
+SHARE_STATUSES = {"PENDING", "ACTIVE", "FAILED", "DELETING", "DELETED"}
+ASSOCIATION_STATUSES = {"ASSOCIATING", "ASSOCIATED", "FAILED", "DISASSOCIATING", "DISASSOCIATED",
+                        "SUSPENDED", "SUSPENDING", "RESTORING"}
+EXPOSED = {"ASSOCIATING", "ASSOCIATED"}
+
+
+@dataclass
+class Share:
+    arn: str
+    name: str
+    owner: str
+    region: str
+    allow_external: bool
+    tags: dict[str, str]
+    created: float
+    updated: float
+    status: str = "ACTIVE"
+    settle_at: float | None = None  # when DELETING becomes DELETED
+
+    def settle(self, now: float) -> None:
+        if self.status == "DELETING" and self.settle_at is not None and now >= self.settle_at:
+            self.status, self.settle_at, self.updated = "DELETED", None, now
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "resourceShareArn": self.arn, "name": self.name, "owningAccountId": self.owner,
+            "allowExternalPrincipals": self.allow_external, "status": self.status,
+            "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
+            "creationTime": self.created, "lastUpdatedTime": self.updated, "featureSet": "STANDARD",
+        }
+
+
+@dataclass
+class Association:
+    share_arn: str
+    entity: str
+    kind: str  # PRINCIPAL | RESOURCE
+    status: str
+    external: bool
+    created: float
+    updated: float
+    message: str | None = None
+    settle_at: float | None = None
+    settle_to: str | None = None
+
+    def settle(self, now: float) -> None:
+        if self.settle_to and self.settle_at is not None and now >= self.settle_at:
+            self.status, self.settle_to, self.settle_at, self.updated = self.settle_to, None, None, now
+
+    def move(self, status: str, final: str | None, now: float, message: str | None = None) -> None:
+        self.status, self.updated, self.message = status, now, message
+        self.settle_to = final
+        owner = self.share_arn.split(":")[4]
+        self.settle_at = now + state.settings_for(owner).settle_seconds if final else None
+
+    def describe(self, share: Share) -> dict[str, Any]:
+        out = {
+            "resourceShareArn": self.share_arn, "resourceShareName": share.name,
+            "associatedEntity": self.entity, "associationType": self.kind, "status": self.status,
+            "creationTime": self.created, "lastUpdatedTime": self.updated, "external": self.external,
+        }
+        if self.message:
+            out["statusMessage"] = self.message
+        return out
+
+
+@dataclass
+class Invitation:
+    arn: str
+    share_arn: str
+    sender: str
+    receiver: str
+    created: float
+    status: str = "PENDING"
+
+    def describe(self, share: Share) -> dict[str, Any]:
+        return {
+            "resourceShareInvitationArn": self.arn, "resourceShareName": share.name,
+            "resourceShareArn": self.share_arn, "senderAccountId": self.sender,
+            "receiverAccountId": self.receiver, "invitationTimestamp": self.created, "status": self.status,
+        }
+
+
+@dataclass
+class RamState:
+    shares: dict[str, Share] = field(default_factory=dict)
+    associations: list[Association] = field(default_factory=list)
+    invitations: dict[str, Invitation] = field(default_factory=dict)
+    sharing_enabled: set[str] = field(default_factory=set)  # organization ids
+    idempotency: dict[tuple[str, str, str], tuple[str, dict]] = field(default_factory=dict)
+
+
+STATE = RamState()
+
+
+def reset() -> None:
+    global STATE
+    STATE = RamState()
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+def _invalid(message: str) -> AwsError:
+    return AwsError("InvalidParameterException", message)
+
+
+def _max_results(params: dict) -> int:
+    value = params.get("maxResults", 500)
+    if not isinstance(value, int) or not 1 <= value <= 500:
+        raise AwsError("InvalidParameterException",
+                       f"1 validation error detected: Value '{value}' at 'maxResults' failed to satisfy "
+                       "constraint: Member must have value between 1 and 500")
+    return value
+
+
+def _settle_all(now: float) -> None:
+    for share in STATE.shares.values():
+        share.settle(now)
+    for assoc in STATE.associations:
+        assoc.settle(now)
+
+
+def _owned_share(call: Call, arn: str) -> Share:
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        raise AwsError("MalformedArnException", f"The format of ARN {arn} is not valid.")
+    share = STATE.shares.get(arn)
+    if share is None or share.owner != call.account or share.region != call.region:
+        raise AwsError("UnknownResourceException", f"ResourceShare {arn} could not be found.")
+    return share
+
+
+def _idempotent(call: Call, params: dict, run: Callable[[], dict]) -> dict:
+    token = params.get("clientToken")
+    if not token:
+        return run()
+    key = (call.account, call.operation or "", token)
+    fingerprint = repr(sorted((k, repr(v)) for k, v in params.items()))
+    seen = STATE.idempotency.get(key)
+    if seen is not None:
+        if seen[0] != fingerprint:
+            raise AwsError("IdempotentParameterMismatchException",
+                           f"The client token {token} was already used with different parameters.")
+        return seen[1]
+    response = run()
+    STATE.idempotency[key] = (fingerprint, response)
+    return response
+
+
+@dataclass(frozen=True)
+class PrincipalPlan:
+    status: str  # the association's settled status (ASSOCIATED) or ASSOCIATING for an invitation
+    external: bool
+    invite_account: str | None
+
+
+def plan_principal(owner: str, share: Share, principal: str) -> PrincipalPlan:
+    """How RAM treats a principal offered to a share, or the error it answers with."""
+    org: OrgView | None = org_of(owner)
+    enabled = org is not None and org.id in STATE.sharing_enabled
+    if not isinstance(principal, str) or not principal:
+        raise _invalid("A principal must be a non-empty string.")
+    if ACCOUNT_RE.match(principal):
+        if principal == owner:
+            raise _invalid(f"The resource share owner {owner} cannot be a principal of its own share.")
+        inside = org is not None and org.has_account(principal)
+        if not inside and not share.allow_external:
+            raise AwsError("OperationNotPermittedException",
+                           f"Principal {principal} is not in your AWS organization. You cannot share with "
+                           "principals outside your organization because the resource share does not allow "
+                           "external principals.")
+        if inside and enabled:
+            return PrincipalPlan("ASSOCIATED", False, None)
+        return PrincipalPlan("ASSOCIATING", not inside, principal)
+    match = ORG_RE.match(principal)
+    if match:
+        if org is None or match.group(3) != org.id or match.group(2) != org.management_account:
+            raise AwsError("UnknownResourceException", f"Organization {principal} could not be found.")
+        if not enabled:
+            raise AwsError("OperationNotPermittedException",
+                           "Unable to share with an organization: sharing with AWS Organizations is not enabled.")
+        return PrincipalPlan("ASSOCIATED", False, None)
+    match = OU_RE.match(principal)
+    if match:
+        if org is None or match.group(3) != org.id or match.group(2) != org.management_account \
+                or not org.has_ou(match.group(4)):
+            raise AwsError("UnknownResourceException", f"Organizational unit {principal} could not be found.")
+        if not enabled:
+            raise AwsError("OperationNotPermittedException",
+                           "Unable to share with an organizational unit: sharing with AWS Organizations is not enabled.")
+        return PrincipalPlan("ASSOCIATED", False, None)
+    match = IAM_RE.match(principal)
+    if match:
+        inside = org is not None and org.has_account(match.group(2))
+        if not inside and match.group(2) != owner and not share.allow_external:
+            raise AwsError("OperationNotPermittedException",
+                           f"Principal {principal} is not in your AWS organization and the resource share "
+                           "does not allow external principals.")
+        return PrincipalPlan("ASSOCIATED", not inside and match.group(2) != owner, None)
+    if SERVICE_RE.match(principal):
+        return PrincipalPlan("ASSOCIATED", False, None)
+    if principal.startswith("arn:"):
+        raise AwsError("MalformedArnException", f"The format of ARN {principal} is not valid.")
+    raise _invalid(f"Principal ID {principal} is malformed. Verify the ID and try again.")
+
+
+def _validate_resource(arn: str) -> None:
+    if not isinstance(arn, str) or not ARN_RE.match(arn):
+        raise AwsError("MalformedArnException", f"The format of ARN {arn} is not valid.")
+
+
+def _associate(call: Call, share: Share, principals: list, resources: list, now: float) -> list[dict]:
+    plans = [(p, plan_principal(call.account, share, p)) for p in principals]  # validate all first
+    for r in resources:
+        _validate_resource(r)
+    out: list[dict] = []
+    for principal, plan in plans:
+        assoc = _find(share.arn, principal, "PRINCIPAL")
+        if assoc is not None and assoc.status in EXPOSED:
+            out.append(assoc.describe(share))
+            continue
+        if assoc is None:
+            assoc = Association(share.arn, principal, "PRINCIPAL", "ASSOCIATING", plan.external, now, now)
+            STATE.associations.append(assoc)
+        assoc.external, assoc.created = plan.external, assoc.created
+        if plan.invite_account:
+            assoc.move("ASSOCIATING", None, now)
+            inv_arn = f"arn:aws:ram:{call.region}:{call.account}:resource-share-invitation/{uuid.uuid4()}"
+            STATE.invitations[inv_arn] = Invitation(inv_arn, share.arn, call.account, plan.invite_account, now)
+        else:
+            assoc.move("ASSOCIATING", "ASSOCIATED", now)
+        out.append(assoc.describe(share))
+    for resource in resources:
+        assoc = _find(share.arn, resource, "RESOURCE")
+        if assoc is None:
+            assoc = Association(share.arn, resource, "RESOURCE", "ASSOCIATING", False, now, now)
+            STATE.associations.append(assoc)
+        if assoc.status not in EXPOSED:
+            assoc.move("ASSOCIATING", "ASSOCIATED", now)
+        out.append(assoc.describe(share))
+    share.updated = now
+    return out
+
+
+def _find(share_arn: str, entity: str, kind: str) -> Association | None:
+    for assoc in STATE.associations:
+        if assoc.share_arn == share_arn and assoc.entity == entity and assoc.kind == kind:
+            return assoc
+    return None
+
+
+def _list(value: Any, name: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _invalid(f"{name} must be a list.")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# operations
+
+def create_resource_share(call: Call, p: dict, now: float) -> dict:
+    name = p.get("name")
+    if not name:
+        raise _invalid("The name of the resource share is required.")
+
+    def run() -> dict:
+        arn = f"arn:aws:ram:{call.region}:{call.account}:resource-share/{uuid.uuid4()}"
+        tags = {t["key"]: t.get("value", "") for t in _list(p.get("tags"), "tags")}
+        share = Share(arn, name, call.account, call.region, bool(p.get("allowExternalPrincipals", True)),
+                      tags, now, now)
+        principals, resources = _list(p.get("principals"), "principals"), _list(p.get("resourceArns"), "resourceArns")
+        for principal in principals:
+            plan_principal(call.account, share, principal)
+        for resource in resources:
+            _validate_resource(resource)
+        STATE.shares[arn] = share
+        _associate(call, share, principals, resources, now)
+        return {"resourceShare": share.describe(), "clientToken": p.get("clientToken")}
+
+    return _idempotent(call, p, run)
+
+
+def get_resource_shares(call: Call, p: dict, now: float) -> dict:
+    owner = p.get("resourceOwner")
+    if owner not in ("SELF", "OTHER-ACCOUNTS"):
+        raise _invalid("resourceOwner must be SELF or OTHER-ACCOUNTS.")
+    tag_filters = _list(p.get("tagFilters"), "tagFilters")
+    if owner == "OTHER-ACCOUNTS" and tag_filters:
+        raise _invalid("Tag filters are not supported when resourceOwner is OTHER-ACCOUNTS.")
+    status = p.get("resourceShareStatus")
+    if status is not None and status not in SHARE_STATUSES:
+        raise _invalid(f"Unknown resource share status {status}.")
+    limit = _max_results(p)
+    arns = set(_list(p.get("resourceShareArns"), "resourceShareArns"))
+    _settle_all(now)
+    if owner == "SELF":
+        shares = [s for s in STATE.shares.values() if s.owner == call.account and s.region == call.region]
+    else:
+        shares = [s for s in STATE.shares.values() if s.owner != call.account and s.region == call.region
+                  and _received(call.account, s)]
+    if arns:
+        shares = [s for s in shares if s.arn in arns]
+    if p.get("name"):
+        shares = [s for s in shares if s.name == p["name"]]
+    if status:
+        shares = [s for s in shares if s.status == status]
+    for tf in tag_filters:
+        key, values = tf.get("tagKey"), tf.get("tagValues") or []
+        shares = [s for s in shares if key in s.tags and (not values or s.tags[key] in values)]
+    scope = f"gsh:{call.account}:{owner}:{sorted(arns)}:{p.get('name')}:{status}:{tag_filters}"
+    page, token = paginate(shares, limit, p.get("nextToken"), scope, "InvalidNextTokenException",
+                           "GetResourceShares" in state.settings_for(call.account).empty_first_page)
+    out: dict = {"resourceShares": [s.describe() for s in page]}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def _received(account: str, share: Share) -> bool:
+    org = org_of(share.owner)
+    for assoc in STATE.associations:
+        if assoc.share_arn != share.arn or assoc.kind != "PRINCIPAL" or assoc.status != "ASSOCIATED":
+            continue
+        if assoc.entity == account:
+            return True
+        if org is not None and org.has_account(account) and (ORG_RE.match(assoc.entity) or OU_RE.match(assoc.entity)):
+            return True
+    return False
+
+
+def update_resource_share(call: Call, p: dict, now: float) -> dict:
+    share = _owned_share(call, p.get("resourceShareArn"))
+
+    def run() -> dict:
+        if share.status not in ("ACTIVE",):
+            raise AwsError("InvalidStateTransitionException",
+                           f"ResourceShare {share.arn} is in state {share.status} and cannot be updated.")
+        if "name" in p and p["name"]:
+            share.name = p["name"]
+        if "allowExternalPrincipals" in p and p["allowExternalPrincipals"] is not None:
+            share.allow_external = bool(p["allowExternalPrincipals"])
+        share.updated = now
+        return {"resourceShare": share.describe(), "clientToken": p.get("clientToken")}
+
+    return _idempotent(call, p, run)
+
+
+def delete_resource_share(call: Call, p: dict, now: float) -> dict:
+    share = _owned_share(call, p.get("resourceShareArn"))
+
+    def run() -> dict:
+        _settle_all(now)
+        if share.status in ("DELETING", "DELETED"):
+            raise AwsError("InvalidStateTransitionException",
+                           f"ResourceShare {share.arn} is already {share.status}.")
+        share.status, share.updated = "DELETING", now
+        share.settle_at = now + state.settings_for(share.owner).settle_seconds
+        for assoc in STATE.associations:
+            if assoc.share_arn == share.arn and assoc.status not in ("DISASSOCIATED", "FAILED"):
+                assoc.move("DISASSOCIATING", "DISASSOCIATED", now)
+        for inv in STATE.invitations.values():
+            if inv.share_arn == share.arn and inv.status == "PENDING":
+                inv.status = "EXPIRED"
+        return {"returnValue": True, "clientToken": p.get("clientToken")}
+
+    return _idempotent(call, p, run)
+
+
+def associate_resource_share(call: Call, p: dict, now: float) -> dict:
+    share = _owned_share(call, p.get("resourceShareArn"))
+
+    def run() -> dict:
+        _settle_all(now)
+        if share.status != "ACTIVE":
+            raise AwsError("InvalidStateTransitionException",
+                           f"ResourceShare {share.arn} is in state {share.status}.")
+        principals, resources = _list(p.get("principals"), "principals"), _list(p.get("resourceArns"), "resourceArns")
+        if not principals and not resources and not p.get("sources"):
+            raise _invalid("At least one principal or resource must be specified.")
+        return {"resourceShareAssociations": _associate(call, share, principals, resources, now),
+                "clientToken": p.get("clientToken")}
+
+    return _idempotent(call, p, run)
+
+
+def disassociate_resource_share(call: Call, p: dict, now: float) -> dict:
+    share = _owned_share(call, p.get("resourceShareArn"))
+
+    def run() -> dict:
+        _settle_all(now)
+        if share.status != "ACTIVE":
+            raise AwsError("InvalidStateTransitionException",
+                           f"ResourceShare {share.arn} is in state {share.status}.")
+        targets = [(e, "PRINCIPAL") for e in _list(p.get("principals"), "principals")] + \
+                  [(e, "RESOURCE") for e in _list(p.get("resourceArns"), "resourceArns")]
+        if not targets and not p.get("sources"):
+            raise _invalid("At least one principal or resource must be specified.")
+        found = []
+        for entity, kind in targets:
+            assoc = _find(share.arn, entity, kind)
+            if assoc is None or assoc.status in ("DISASSOCIATED", "FAILED"):
+                raise AwsError("UnknownResourceException",
+                               f"{entity} is not associated with resource share {share.arn}.")
+            found.append(assoc)
+        out = []
+        for assoc in found:
+            if assoc.status != "DISASSOCIATING":
+                assoc.move("DISASSOCIATING", "DISASSOCIATED", now)
+            for inv in STATE.invitations.values():
+                if inv.share_arn == share.arn and inv.receiver == assoc.entity and inv.status == "PENDING":
+                    inv.status = "EXPIRED"
+            out.append(assoc.describe(share))
+        share.updated = now
+        return {"resourceShareAssociations": out, "clientToken": p.get("clientToken")}
+
+    return _idempotent(call, p, run)
+
+
+def get_resource_share_associations(call: Call, p: dict, now: float) -> dict:
+    kind = p.get("associationType")
+    if kind not in ("PRINCIPAL", "RESOURCE"):
+        raise _invalid("associationType must be PRINCIPAL or RESOURCE.")
+    arns = _list(p.get("resourceShareArns"), "resourceShareArns")
+    status = p.get("associationStatus")
+    if arns and status:
+        raise _invalid("You cannot specify both resourceShareArns and associationStatus.")
+    if status is not None and status not in ASSOCIATION_STATUSES:
+        raise _invalid(f"Unknown association status {status}.")
+    if p.get("principal") and kind != "PRINCIPAL":
+        raise _invalid("principal can only be specified with associationType PRINCIPAL.")
+    if p.get("resourceArn") and kind != "RESOURCE":
+        raise _invalid("resourceArn can only be specified with associationType RESOURCE.")
+    for arn in arns:
+        if not isinstance(arn, str) or not arn.startswith("arn:"):
+            raise AwsError("MalformedArnException", f"The format of ARN {arn} is not valid.")
+    limit = _max_results(p)
+    _settle_all(now)
+    owned = {a: s for a, s in STATE.shares.items() if s.owner == call.account and s.region == call.region}
+    wanted = set(arns)
+    rows = [a for a in STATE.associations if a.kind == kind and a.share_arn in owned
+            and (not wanted or a.share_arn in wanted)
+            and (not status or a.status == status)
+            and (not p.get("principal") or a.entity == p["principal"])
+            and (not p.get("resourceArn") or a.entity == p["resourceArn"])]
+    scope = f"gsa:{call.account}:{kind}:{sorted(wanted)}:{status}:{p.get('principal')}:{p.get('resourceArn')}"
+    page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException",
+                           "GetResourceShareAssociations" in state.settings_for(call.account).empty_first_page)
+    out: dict = {"resourceShareAssociations": [a.describe(owned[a.share_arn]) for a in page]}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def _list_entities(call: Call, p: dict, now: float, kind: str, result_key: str) -> dict:
+    owner = p.get("resourceOwner")
+    if owner not in ("SELF", "OTHER-ACCOUNTS"):
+        raise _invalid("resourceOwner must be SELF or OTHER-ACCOUNTS.")
+    limit = _max_results(p)
+    _settle_all(now)
+    wanted = set(_list(p.get("resourceShareArns"), "resourceShareArns"))
+    if owner == "SELF":
+        shares = {a: s for a, s in STATE.shares.items() if s.owner == call.account and s.region == call.region}
+    else:
+        shares = {a: s for a, s in STATE.shares.items() if s.owner != call.account and s.region == call.region
+                  and _received(call.account, s)}
+    entity_filter = set(_list(p.get("principals" if kind == "PRINCIPAL" else "resourceArns"), "filter"))
+    rows = [a for a in STATE.associations if a.kind == kind and a.share_arn in shares
+            and a.status in EXPOSED and (not wanted or a.share_arn in wanted)
+            and (not entity_filter or a.entity in entity_filter)]
+    scope = f"{kind}:{call.account}:{owner}:{sorted(wanted)}:{sorted(entity_filter)}"
+    page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException",
+                           f"List{'Principals' if kind == 'PRINCIPAL' else 'Resources'}" in state.settings_for(call.account).empty_first_page)
+    if kind == "PRINCIPAL":
+        items = [{"id": a.entity, "resourceShareArn": a.share_arn, "creationTime": a.created,
+                  "lastUpdatedTime": a.updated, "external": a.external} for a in page]
+    else:
+        items = [{"arn": a.entity, "type": a.entity.split(":")[2] + ":" + a.entity.split(":")[5].split("/")[0],
+                  "resourceShareArn": a.share_arn, "status": "AVAILABLE", "creationTime": a.created,
+                  "lastUpdatedTime": a.updated, "resourceRegionScope": "REGIONAL"} for a in page]
+    out: dict = {result_key: items}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def list_principals(call: Call, p: dict, now: float) -> dict:
+    return _list_entities(call, p, now, "PRINCIPAL", "principals")
+
+
+def list_resources(call: Call, p: dict, now: float) -> dict:
+    return _list_entities(call, p, now, "RESOURCE", "resources")
+
+
+def get_resource_share_invitations(call: Call, p: dict, now: float) -> dict:
+    limit = _max_results(p)
+    arns = set(_list(p.get("resourceShareInvitationArns"), "resourceShareInvitationArns"))
+    shares = set(_list(p.get("resourceShareArns"), "resourceShareArns"))
+    if arns and shares:
+        raise _invalid("You cannot specify both resourceShareInvitationArns and resourceShareArns.")
+    rows = [i for i in STATE.invitations.values() if i.receiver == call.account
+            and (not arns or i.arn in arns) and (not shares or i.share_arn in shares)]
+    for arn in arns:
+        if arn not in STATE.invitations:
+            raise AwsError("ResourceShareInvitationArnNotFoundException", f"Invitation {arn} could not be found.")
+    page, token = paginate(rows, limit, p.get("nextToken"), f"inv:{call.account}:{sorted(arns)}:{sorted(shares)}",
+                           "InvalidNextTokenException")
+    out: dict = {"resourceShareInvitations": [i.describe(STATE.shares[i.share_arn]) for i in page]}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def _invitation_for(call: Call, p: dict) -> Invitation:
+    arn = p.get("resourceShareInvitationArn")
+    inv = STATE.invitations.get(arn)
+    if inv is None or inv.receiver != call.account:
+        raise AwsError("ResourceShareInvitationArnNotFoundException", f"Invitation {arn} could not be found.")
+    if inv.status == "ACCEPTED":
+        raise AwsError("ResourceShareInvitationAlreadyAcceptedException", f"Invitation {arn} was already accepted.")
+    if inv.status == "REJECTED":
+        raise AwsError("ResourceShareInvitationAlreadyRejectedException", f"Invitation {arn} was already rejected.")
+    if inv.status == "EXPIRED":
+        raise AwsError("ResourceShareInvitationExpiredException", f"Invitation {arn} has expired.")
+    return inv
+
+
+def accept_resource_share_invitation(call: Call, p: dict, now: float) -> dict:
+    inv = _invitation_for(call, p)
+    inv.status = "ACCEPTED"
+    assoc = _find(inv.share_arn, inv.receiver, "PRINCIPAL")
+    if assoc is not None:
+        assoc.move("ASSOCIATED", None, now)
+    return {"resourceShareInvitation": inv.describe(STATE.shares[inv.share_arn]), "clientToken": p.get("clientToken")}
+
+
+def reject_resource_share_invitation(call: Call, p: dict, now: float) -> dict:
+    inv = _invitation_for(call, p)
+    inv.status = "REJECTED"
+    assoc = _find(inv.share_arn, inv.receiver, "PRINCIPAL")
+    if assoc is not None:
+        assoc.move("FAILED", None, now, "The invitation was rejected.")
+    return {"resourceShareInvitation": inv.describe(STATE.shares[inv.share_arn]), "clientToken": p.get("clientToken")}
+
+
+def tag_resource(call: Call, p: dict, now: float) -> dict:
+    share = _owned_share(call, p.get("resourceShareArn") or p.get("resourceArn"))
+    tags = _list(p.get("tags"), "tags")
+    if not tags:
+        raise _invalid("tags must not be empty.")
+    for t in tags:
+        if not t.get("key"):
+            raise _invalid("A tag key must not be empty.")
+        if t["key"].lower().startswith("aws:"):
+            raise AwsError("TagPolicyViolationException", "Tag keys starting with aws: are reserved.")
+    for t in tags:
+        share.tags[t["key"]] = t.get("value", "")
+    return {}
+
+
+def untag_resource(call: Call, p: dict, now: float) -> dict:
+    share = _owned_share(call, p.get("resourceShareArn") or p.get("resourceArn"))
+    for key in _list(p.get("tagKeys"), "tagKeys"):
+        share.tags.pop(key, None)
+    return {}
+
+
+def enable_sharing_with_aws_organization(call: Call, p: dict, now: float) -> dict:
+    org = org_of(call.account)
+    if org is None or org.management_account != call.account:
+        raise AwsError("OperationNotPermittedException",
+                       "EnableSharingWithAwsOrganization must be called from the organization's management account.")
+    STATE.sharing_enabled.add(org.id)
+    return {"returnValue": True}
+
+
+OPERATIONS = {
+    "CreateResourceShare": create_resource_share,
+    "GetResourceShares": get_resource_shares,
+    "UpdateResourceShare": update_resource_share,
+    "DeleteResourceShare": delete_resource_share,
+    "AssociateResourceShare": associate_resource_share,
+    "DisassociateResourceShare": disassociate_resource_share,
+    "GetResourceShareAssociations": get_resource_share_associations,
+    "ListPrincipals": list_principals,
+    "ListResources": list_resources,
+    "GetResourceShareInvitations": get_resource_share_invitations,
+    "AcceptResourceShareInvitation": accept_resource_share_invitation,
+    "RejectResourceShareInvitation": reject_resource_share_invitation,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "EnableSharingWithAwsOrganization": enable_sharing_with_aws_organization,
+}
+
+
+def handle(call: Call) -> dict:
+    op = OPERATIONS.get(call.operation or "")
+    if op is None:
+        raise AwsError("UnknownOperationException",
+                       f"The stand-in does not implement RAM operation {call.operation}.", 400)
+    with state.LOCK:
+        return op(call, call.params, state.now())

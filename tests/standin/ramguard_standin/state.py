@@ -1,0 +1,99 @@
+"""Process-wide stand-in state: clock, asynchronous settling, quirks, fault injection, call counts."""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+LOCK = threading.RLock()
+
+
+@dataclass
+class Fault:
+    service: str
+    operation: str | None  # None: every operation of the service
+    code: str
+    status: int
+    message: str
+    remaining: int | None  # None: unlimited (with fraction)
+    fraction: float
+    account: str | None = None
+
+
+@dataclass
+class Settings:
+    # Seconds an asynchronous RAM transition (ASSOCIATING, DISASSOCIATING, DELETING) takes to settle.
+    settle_seconds: float = 0.0
+    # Operations whose first page is answered empty with a NextToken, as AWS may do.
+    empty_first_page: set[str] = field(default_factory=set)
+    # Seconds a StartConfigRulesEvaluation run stays in progress.
+    config_evaluation_seconds: float = 1.0
+
+
+SETTINGS = Settings()
+ACCOUNT_SETTINGS: dict[str, Settings] = {}  # per-account overrides, so parallel tests stay apart
+
+
+def settings_for(account: str | None) -> Settings:
+    return ACCOUNT_SETTINGS.get(account or "", SETTINGS)
+FAULTS: list[Fault] = []
+CALLS: Counter = Counter()  # (account, service, operation) -> count
+_RNG = random.Random(7)
+
+
+def now() -> float:
+    return time.time()
+
+
+THROTTLE = {
+    "ram": ("ThrottlingException", 429, "Rate exceeded"),
+    "organizations": ("TooManyRequestsException", 400,
+                      "AWS Organizations can't complete your request because another request is already in progress."),
+    "securityhub": ("TooManyRequestsException", 429, "Rate exceeded"),
+    "config": ("ThrottlingException", 400, "Rate exceeded"),
+    "sts": ("Throttling", 400, "Rate exceeded"),
+}
+
+
+def add_fault(spec: dict) -> Fault:
+    service = spec["service"].lower()
+    kind = spec.get("kind", "throttle")
+    if kind == "throttle":
+        code, status, message = THROTTLE.get(service, ("ThrottlingException", 400, "Rate exceeded"))
+    elif kind == "5xx":
+        code, status, message = "InternalFailure", int(spec.get("status", 500)), "We encountered an internal error."
+    else:
+        code, status, message = kind, int(spec.get("status", 400)), spec.get("message", "injected fault")
+    count = spec.get("count")
+    fault = Fault(service, spec.get("operation"), code, status, message,
+                  None if count is None else int(count), float(spec.get("fraction", 1.0)), spec.get("account"))
+    with LOCK:
+        FAULTS.append(fault)
+    return fault
+
+
+def take_fault(service: str, operation: str | None, account: str) -> Fault | None:
+    with LOCK:
+        for fault in FAULTS:
+            if fault.service != service or (fault.operation and fault.operation != operation):
+                continue
+            if fault.account and fault.account != account:
+                continue
+            if fault.remaining is not None and fault.remaining <= 0:
+                continue
+            if fault.fraction < 1.0 and _RNG.random() >= fault.fraction:
+                continue
+            if fault.remaining is not None:
+                fault.remaining -= 1
+            return fault
+    return None
+
+
+def reset() -> None:
+    with LOCK:
+        SETTINGS.__init__()
+        ACCOUNT_SETTINGS.clear()
+        FAULTS.clear()
+        CALLS.clear()

@@ -1,0 +1,503 @@
+//! Test harness for ramguard: one local AWS stand-in per test process, SDK configuration pointed at
+//! it (optionally as an assumed role in any account), and seeding of organizations and RAM shares.
+//!
+//! Tests isolate themselves by working in accounts of their own: [`World::new`] creates a fresh
+//! management account and organization, so tests in one process can run in parallel against the
+//! same stand-in. Faults and settings are scoped to an account for the same reason.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use serde_json::{json, Value};
+
+/// The region tests work in unless they choose another.
+pub const REGION: &str = "us-east-1";
+/// An account outside every organization the harness creates.
+pub const OUTSIDER: &str = "999999999999";
+/// The role tests assume in an account to act as it.
+pub const TEST_ROLE: &str = "ramguard-test";
+
+/// The repository root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// A running stand-in process.
+pub struct StandIn {
+    url: String,
+    _child: Mutex<Child>,
+}
+
+static STANDIN: OnceLock<StandIn> = OnceLock::new();
+
+/// The stand-in of this test process, started on first use. When `RAMGUARD_STANDIN_URL` is set,
+/// that already running stand-in is used instead.
+pub fn standin() -> &'static StandIn {
+    STANDIN.get_or_init(StandIn::start)
+}
+
+impl StandIn {
+    fn start() -> StandIn {
+        if let Ok(url) = std::env::var("RAMGUARD_STANDIN_URL") {
+            let child = Command::new("true").spawn().expect("spawn placeholder");
+            return StandIn {
+                url,
+                _child: Mutex::new(child),
+            };
+        }
+        let root = repo_root();
+        let python = root.join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "the stand-in's virtualenv is missing: run scripts/standin-env (make test does)"
+        );
+        let port_file = std::env::temp_dir().join(format!(
+            "ramguard-standin-{}-{}.port",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        ));
+        let child = Command::new(python)
+            .args([
+                "-m",
+                "ramguard_standin",
+                "--port",
+                "0",
+                "--exit-with-parent",
+                "--port-file",
+            ])
+            .arg(&port_file)
+            .current_dir(root.join("tests/standin"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the stand-in");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let port = loop {
+            if let Ok(text) = std::fs::read_to_string(&port_file) {
+                if let Ok(port) = text.trim().parse::<u16>() {
+                    break port;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the stand-in did not start within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let _ = std::fs::remove_file(&port_file);
+        StandIn {
+            url: format!("http://127.0.0.1:{port}"),
+            _child: Mutex::new(child),
+        }
+    }
+
+    /// The endpoint URL to give the SDK (`AWS_ENDPOINT_URL`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Calls one of the stand-in's `/_standin/...` control endpoints.
+    pub fn control(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}{}", self.url, path);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = match method {
+            "GET" => agent.get(&url).call(),
+            "DELETE" => agent.delete(&url).call(),
+            _ => agent.post(&url).send_json(&body),
+        }
+        .unwrap_or_else(|e| panic!("stand-in control {method} {path}: {e}"));
+        let status = response.status();
+        let value: Value = response
+            .body_mut()
+            .read_json()
+            .unwrap_or_else(|e| panic!("stand-in control {method} {path}: unreadable answer: {e}"));
+        assert!(
+            status.is_success(),
+            "stand-in control {method} {path} failed: {value}"
+        );
+        value
+    }
+
+    /// Makes calls fail: `kind` is `throttle` (the service's own throttling error), `5xx`, or an
+    /// error code; `count` calls (or every call when None), only for `account`.
+    pub fn inject_fault(&self, fault: Fault<'_>) {
+        let mut body =
+            json!({"service": fault.service, "kind": fault.kind, "account": fault.account});
+        if let Some(op) = fault.operation {
+            body["operation"] = json!(op);
+        }
+        if let Some(count) = fault.count {
+            body["count"] = json!(count);
+        }
+        if let Some(fraction) = fault.fraction {
+            body["fraction"] = json!(fraction);
+        }
+        self.control("POST", "/_standin/faults", body);
+    }
+
+    /// Changes stand-in behaviour for one account (`settleSeconds`, `emptyFirstPage`,
+    /// `configEvaluationSeconds`).
+    pub fn settings(&self, account: &str, mut settings: Value) {
+        settings["account"] = json!(account);
+        self.control("POST", "/_standin/settings", settings);
+    }
+
+    /// API calls the stand-in served for an account, by (service, operation).
+    pub fn calls(&self, account: &str) -> Vec<CallCount> {
+        let out = self.control("POST", "/_standin/calls", json!({ "account": account }));
+        serde_json::from_value(out["calls"].clone()).expect("call counts")
+    }
+
+    /// A Config rule invocation event, shaped as AWS Config sends it to a custom rule's Lambda,
+    /// with a result token the stand-in's PutEvaluations accepts.
+    pub fn rule_event(&self, spec: Value) -> Value {
+        self.control("POST", "/_standin/config/rule-event", spec)
+    }
+
+    /// Rules StartConfigRulesEvaluation was called for.
+    pub fn started_evaluations(&self) -> Vec<Value> {
+        let out = self.control("GET", "/_standin/config/started", Value::Null);
+        out["started"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// SDK configuration for the stand-in's default account, with bounded, fast retries.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        self.sdk_config_in(REGION).await
+    }
+
+    /// As [`StandIn::sdk_config`], in another region.
+    pub async fn sdk_config_in(&self, region: &str) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new(
+                "testing", "testing", None, None, "standin",
+            ))
+            .retry_config(fast_retries())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(30))
+                    .build(),
+            )
+            .load()
+            .await
+    }
+
+    /// SDK configuration acting as `account`, through credentials of a role assumed there.
+    pub async fn config_for(&self, account: &str) -> SdkConfig {
+        let base = self.sdk_config().await;
+        let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
+            "arn:aws:iam::{account}:role/{TEST_ROLE}"
+        ))
+        .session_name("ramguard-test")
+        .configure(&base)
+        .build()
+        .await;
+        base.into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build()
+    }
+}
+
+/// Retries that cost milliseconds, not seconds: three attempts, 1–10 ms backoff.
+pub fn fast_retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(10))
+}
+
+/// A fault to inject; see [`StandIn::inject_fault`].
+#[derive(Debug, Clone, Copy)]
+pub struct Fault<'a> {
+    pub service: &'a str,
+    pub operation: Option<&'a str>,
+    pub kind: &'a str,
+    pub count: Option<u32>,
+    pub fraction: Option<f64>,
+    pub account: &'a str,
+}
+
+impl<'a> Fault<'a> {
+    /// The service's own throttling error, `count` times, for `account`.
+    pub fn throttle(service: &'a str, operation: &'a str, account: &'a str, count: u32) -> Self {
+        Fault {
+            service,
+            operation: Some(operation),
+            kind: "throttle",
+            count: Some(count),
+            fraction: None,
+            account,
+        }
+    }
+}
+
+/// How often the stand-in served one operation for an account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct CallCount {
+    pub account: String,
+    pub service: String,
+    pub operation: String,
+    pub count: u64,
+}
+
+static NEXT_ACCOUNT: AtomicU32 = AtomicU32::new(1);
+
+/// A 12-digit account id no other test of this process uses.
+pub fn fresh_account_id() -> String {
+    let n = NEXT_ACCOUNT.fetch_add(1, Ordering::Relaxed);
+    format!("5{:03}{:08}", std::process::id() % 1000, n)
+}
+
+/// An organization seeded in the stand-in.
+#[derive(Debug, Clone)]
+pub struct OrgFixture {
+    pub id: String,
+    pub arn: String,
+    pub management: String,
+    pub members: Vec<String>,
+    pub root_id: String,
+    /// `workloads` under the root.
+    pub ou: OuFixture,
+    /// `teams` under `workloads`.
+    pub nested_ou: OuFixture,
+}
+
+#[derive(Debug, Clone)]
+pub struct OuFixture {
+    pub id: String,
+    pub arn: String,
+}
+
+/// A test's own world: a management account with its organization in the stand-in.
+pub struct World {
+    pub standin: &'static StandIn,
+    pub org: OrgFixture,
+    pub management: SdkConfig,
+}
+
+impl World {
+    /// A new organization with `members` member accounts, a nested OU, and RAM sharing with the
+    /// organization enabled.
+    pub async fn new(members: usize) -> World {
+        Self::build(members, true).await
+    }
+
+    /// As [`World::new`], without enabling RAM sharing with the organization.
+    pub async fn without_org_sharing(members: usize) -> World {
+        Self::build(members, false).await
+    }
+
+    async fn build(members: usize, enable_sharing: bool) -> World {
+        let standin = standin();
+        let management_id = fresh_account_id();
+        let management = standin.config_for(&management_id).await;
+        let orgs = aws_sdk_organizations::Client::new(&management);
+        let org = orgs
+            .create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .expect("CreateOrganization")
+            .organization
+            .expect("organization");
+        let mut member_ids = Vec::new();
+        for i in 0..members {
+            let status = orgs
+                .create_account()
+                .account_name(format!("member-{i}"))
+                .email(format!("member-{i}@example.com"))
+                .send()
+                .await
+                .expect("CreateAccount")
+                .create_account_status
+                .expect("status");
+            member_ids.push(status.account_id.expect("account id"));
+        }
+        let root_id = orgs
+            .list_roots()
+            .send()
+            .await
+            .expect("ListRoots")
+            .roots
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .and_then(|r| r.id)
+            .expect("root");
+        let ou = create_ou(&orgs, &root_id, "workloads").await;
+        let nested_ou = create_ou(&orgs, &ou.id, "teams").await;
+        if enable_sharing {
+            aws_sdk_ram::Client::new(&management)
+                .enable_sharing_with_aws_organization()
+                .send()
+                .await
+                .expect("EnableSharingWithAwsOrganization");
+        }
+        World {
+            standin,
+            org: OrgFixture {
+                id: org.id.expect("org id"),
+                arn: org.arn.expect("org arn"),
+                management: management_id,
+                members: member_ids,
+                root_id,
+                ou,
+                nested_ou,
+            },
+            management,
+        }
+    }
+
+    pub fn ram(&self) -> aws_sdk_ram::Client {
+        aws_sdk_ram::Client::new(&self.management)
+    }
+
+    pub fn config(&self) -> aws_sdk_config::Client {
+        aws_sdk_config::Client::new(&self.management)
+    }
+
+    pub fn securityhub(&self) -> aws_sdk_securityhub::Client {
+        aws_sdk_securityhub::Client::new(&self.management)
+    }
+
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.management)
+    }
+
+    /// A resource ARN owned by the management account, for shares.
+    pub fn resource_arn(&self, n: usize) -> String {
+        format!(
+            "arn:aws:ec2:{REGION}:{}:subnet/subnet-{n:017x}",
+            self.org.management
+        )
+    }
+
+    /// Creates a share owned by the management account and returns its ARN.
+    pub async fn share(&self, name: &str, allow_external: bool, principals: &[&str]) -> String {
+        self.share_with(ShareSpec {
+            name,
+            allow_external,
+            principals,
+            tags: &[],
+        })
+        .await
+    }
+
+    /// Creates a share from a full specification and returns its ARN.
+    pub async fn share_with(&self, spec: ShareSpec<'_>) -> String {
+        let mut req = self
+            .ram()
+            .create_resource_share()
+            .name(spec.name)
+            .allow_external_principals(spec.allow_external)
+            .resource_arns(self.resource_arn(0));
+        for p in spec.principals {
+            req = req.principals(*p);
+        }
+        for (k, v) in spec.tags {
+            req = req.tags(aws_sdk_ram::types::Tag::builder().key(*k).value(*v).build());
+        }
+        req.send()
+            .await
+            .expect("CreateResourceShare")
+            .resource_share
+            .and_then(|s| s.resource_share_arn)
+            .expect("share arn")
+    }
+
+    /// Accepts every pending invitation `account` has received.
+    pub async fn accept_invitations(&self, account: &str) {
+        let ram = aws_sdk_ram::Client::new(&self.standin.config_for(account).await);
+        let invitations = ram
+            .get_resource_share_invitations()
+            .send()
+            .await
+            .expect("GetResourceShareInvitations")
+            .resource_share_invitations
+            .unwrap_or_default();
+        for inv in invitations {
+            if inv.status == Some(aws_sdk_ram::types::ResourceShareInvitationStatus::Pending) {
+                ram.accept_resource_share_invitation()
+                    .resource_share_invitation_arn(
+                        inv.resource_share_invitation_arn.unwrap_or_default(),
+                    )
+                    .send()
+                    .await
+                    .expect("AcceptResourceShareInvitation");
+            }
+        }
+    }
+
+    /// Registers a custom Lambda Config rule in the management account.
+    pub async fn config_rule(&self, name: &str, input_parameters: Value) {
+        use aws_sdk_config::types::{ConfigRule, MessageType, Owner, Source, SourceDetail};
+        let source = Source::builder()
+            .owner(Owner::CustomLambda)
+            .source_identifier(format!(
+                "arn:aws:lambda:{REGION}:{}:function:ramguard-config-rule",
+                self.org.management
+            ))
+            .source_details(
+                SourceDetail::builder()
+                    .event_source(aws_sdk_config::types::EventSource::AwsConfig)
+                    .message_type(MessageType::ScheduledNotification)
+                    .build(),
+            )
+            .build()
+            .expect("source");
+        let rule = ConfigRule::builder()
+            .config_rule_name(name)
+            .source(source)
+            .input_parameters(input_parameters.to_string())
+            .build();
+        self.config()
+            .put_config_rule()
+            .config_rule(rule)
+            .send()
+            .await
+            .expect("PutConfigRule");
+    }
+}
+
+/// What [`World::share_with`] creates.
+pub struct ShareSpec<'a> {
+    pub name: &'a str,
+    pub allow_external: bool,
+    pub principals: &'a [&'a str],
+    pub tags: &'a [(&'a str, &'a str)],
+}
+
+async fn create_ou(orgs: &aws_sdk_organizations::Client, parent: &str, name: &str) -> OuFixture {
+    let ou = orgs
+        .create_organizational_unit()
+        .parent_id(parent)
+        .name(name)
+        .send()
+        .await
+        .expect("CreateOrganizationalUnit")
+        .organizational_unit
+        .expect("ou");
+    OuFixture {
+        id: ou.id.expect("ou id"),
+        arn: ou.arn.expect("ou arn"),
+    }
+}
