@@ -1,1 +1,18 @@
-pub fn _x() {}
+//! ramguard's shared core: pure domain logic over plain types, and thin AWS adapters.
+
+pub mod aws;
+pub mod evaluate;
+pub mod logging;
+pub mod org;
+pub mod params;
+pub mod principal;
+pub mod share;
+
+pub use evaluate::{
+    classify, evaluate, Compliance, ExternalPrincipal, OutsideReason, Placement, ShareVerdict,
+    VerdictReason,
+};
+pub use org::{MemberAccount, OrgSnapshot};
+pub use params::{Parameters, ServicePrincipals};
+pub use principal::{Principal, PrincipalKind};
+pub use share::{AssociationStatus, PrincipalAssociation, ResourceShare, ShareStatus};

@@ -1,0 +1,132 @@
+//! AWS Config: evaluations out, earlier evaluations back, on-demand rule runs.
+
+use aws_sdk_config::types::{ComplianceType, Evaluation};
+use aws_smithy_types::DateTime;
+
+use crate::aws::AwsError;
+use crate::evaluate::Compliance;
+
+/// The resource type ramguard evaluates.
+pub const RESOURCE_TYPE: &str = "AWS::RAM::ResourceShare";
+/// PutEvaluations takes at most this many evaluations per call.
+pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
+
+/// One evaluation to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareEvaluation {
+    pub resource_id: String,
+    pub compliance: Compliance,
+    pub annotation: String,
+}
+
+fn compliance_type(c: Compliance) -> ComplianceType {
+    match c {
+        Compliance::Compliant => ComplianceType::Compliant,
+        Compliance::NonCompliant => ComplianceType::NonCompliant,
+        Compliance::NotApplicable => ComplianceType::NotApplicable,
+    }
+}
+
+/// Reports evaluations in batches of at most 100; returns the number of calls made.
+pub async fn put_evaluations(
+    client: &aws_sdk_config::Client,
+    result_token: &str,
+    evaluations: &[ShareEvaluation],
+    ordering: DateTime,
+) -> Result<usize, AwsError> {
+    let mut calls = 0;
+    for batch in evaluations.chunks(MAX_EVALUATIONS_PER_CALL) {
+        let mut req = client.put_evaluations().result_token(result_token);
+        for e in batch {
+            let mut b = Evaluation::builder()
+                .compliance_resource_type(RESOURCE_TYPE)
+                .compliance_resource_id(&e.resource_id)
+                .compliance_type(compliance_type(e.compliance))
+                .ordering_timestamp(ordering);
+            if !e.annotation.is_empty() {
+                b = b.annotation(&e.annotation);
+            }
+            req = req.evaluations(b.build().map_err(|err| AwsError {
+                operation: "PutEvaluations",
+                code: None,
+                message: err.to_string(),
+            })?);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutEvaluations", e))?;
+        calls += 1;
+        let failed = out.failed_evaluations.unwrap_or_default();
+        if !failed.is_empty() {
+            let ids: Vec<_> = failed
+                .iter()
+                .map(|f| f.compliance_resource_id.clone())
+                .collect();
+            return Err(AwsError {
+                operation: "PutEvaluations",
+                code: Some("FailedEvaluations".into()),
+                message: format!(
+                    "Config did not accept {} evaluations: {}",
+                    ids.len(),
+                    ids.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(calls)
+}
+
+/// Resources of ramguard's type that the rule last judged COMPLIANT or NON_COMPLIANT.
+pub async fn judged_resources(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+) -> Result<Vec<String>, AwsError> {
+    let results = crate::collect_pages!(
+        "GetComplianceDetailsByConfigRule",
+        client
+            .get_compliance_details_by_config_rule()
+            .config_rule_name(rule_name)
+            .compliance_types(ComplianceType::Compliant)
+            .compliance_types(ComplianceType::NonCompliant)
+            .limit(100)
+            .into_paginator(),
+        evaluation_results
+    )?;
+    Ok(results
+        .into_iter()
+        .filter_map(|r| r.evaluation_result_identifier?.evaluation_result_qualifier)
+        .filter(|q| q.resource_type.as_deref() == Some(RESOURCE_TYPE))
+        .filter_map(|q| q.resource_id)
+        .collect())
+}
+
+/// Outcome of asking Config to run a rule now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartOutcome {
+    Started,
+    /// An evaluation is already running: the next one (or the next sweep) covers the change.
+    AlreadyRunning,
+}
+
+pub async fn start_rule_evaluation(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+) -> Result<StartOutcome, AwsError> {
+    match client
+        .start_config_rules_evaluation()
+        .config_rule_names(rule_name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(StartOutcome::Started),
+        Err(e) => {
+            let err = AwsError::from_sdk("StartConfigRulesEvaluation", e);
+            if err.is("LimitExceededException") {
+                Ok(StartOutcome::AlreadyRunning)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Thin adapters over the AWS SDK: each turns SDK calls into the plain types of this crate.
+
+pub mod config;
+pub mod credentials;
+pub mod organizations;
+pub mod ram;
+
+use aws_sdk_ram::error::ProvideErrorMetadata;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+/// A failed AWS call, with the operation and the service's error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation} failed{}: {message}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+pub struct AwsError {
+    pub operation: &'static str,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn from_sdk<E>(operation: &'static str, err: E) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        AwsError {
+            operation,
+            code: err.code().map(str::to_string),
+            message: DisplayErrorContext(&err).to_string(),
+        }
+    }
+
+    pub fn is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+/// Collects a paginator's items, failing with the operation's name.
+#[macro_export]
+macro_rules! collect_pages {
+    ($op:expr, $paginator:expr, $field:ident) => {{
+        let mut stream = $paginator.send();
+        let mut items = Vec::new();
+        while let Some(page) = stream.next().await {
+            let page = page.map_err(|e| $crate::aws::AwsError::from_sdk($op, e))?;
+            items.extend(page.$field.unwrap_or_default());
+        }
+        Ok::<_, $crate::aws::AwsError>(items)
+    }};
+}

@@ -1,0 +1,122 @@
+//! RAM reads: every share an account owns with its principal associations, in bulk, or one share.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
+
+use crate::aws::AwsError;
+use crate::share::{AssociationStatus, PrincipalAssociation, ResourceShare, ShareStatus};
+
+const PAGE: i32 = 500;
+
+fn share_from(s: aws_sdk_ram::types::ResourceShare) -> Option<ResourceShare> {
+    Some(ResourceShare {
+        arn: s.resource_share_arn?,
+        name: s.name.unwrap_or_default(),
+        owner: s.owning_account_id.unwrap_or_default(),
+        status: ShareStatus::parse(s.status.as_ref().map(|x| x.as_str()).unwrap_or("")),
+        allow_external_principals: s.allow_external_principals.unwrap_or(true),
+        tags: s
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|t| Some((t.key?, t.value.unwrap_or_default())))
+            .collect(),
+        principals: Vec::new(),
+    })
+}
+
+async fn principal_associations(
+    client: &aws_sdk_ram::Client,
+    share_arn: Option<&str>,
+) -> Result<Vec<(String, PrincipalAssociation)>, AwsError> {
+    let mut req = client
+        .get_resource_share_associations()
+        .association_type(ResourceShareAssociationType::Principal)
+        .max_results(PAGE);
+    if let Some(arn) = share_arn {
+        req = req.resource_share_arns(arn);
+    }
+    let rows = crate::collect_pages!(
+        "GetResourceShareAssociations",
+        req.into_paginator(),
+        resource_share_associations
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|a| {
+            Some((
+                a.resource_share_arn?,
+                PrincipalAssociation {
+                    entity: a.associated_entity?,
+                    status: AssociationStatus::parse(
+                        a.status.as_ref().map(|s| s.as_str()).unwrap_or(""),
+                    ),
+                    external: a.external,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Every share the caller owns in the client's Region, with its principal associations:
+/// ⌈shares/500⌉ GetResourceShares calls and ⌈associations/500⌉ GetResourceShareAssociations
+/// calls, never one call per share.
+pub async fn owned_shares(client: &aws_sdk_ram::Client) -> Result<Vec<ResourceShare>, AwsError> {
+    let shares = crate::collect_pages!(
+        "GetResourceShares",
+        client
+            .get_resource_shares()
+            .resource_owner(ResourceOwner::SelfValue)
+            .max_results(PAGE)
+            .into_paginator(),
+        resource_shares
+    )?;
+    let mut by_arn: BTreeMap<String, ResourceShare> = shares
+        .into_iter()
+        .filter_map(share_from)
+        .map(|s| (s.arn.clone(), s))
+        .collect();
+    for (arn, assoc) in principal_associations(client, None).await? {
+        if let Some(share) = by_arn.get_mut(&arn) {
+            share.principals.push(assoc);
+        }
+    }
+    Ok(by_arn.into_values().collect())
+}
+
+/// One share with its principal associations, read live; `None` when RAM does not know it.
+pub async fn share(
+    client: &aws_sdk_ram::Client,
+    arn: &str,
+) -> Result<Option<ResourceShare>, AwsError> {
+    let found = client
+        .get_resource_shares()
+        .resource_owner(ResourceOwner::SelfValue)
+        .resource_share_arns(arn)
+        .send()
+        .await;
+    let shares = match found {
+        Ok(out) => out.resource_shares.unwrap_or_default(),
+        Err(e) => {
+            let err = AwsError::from_sdk("GetResourceShares", e);
+            if err.is("UnknownResourceException") || err.is("MalformedArnException") {
+                return Ok(None);
+            }
+            return Err(err);
+        }
+    };
+    let Some(mut share) = shares
+        .into_iter()
+        .filter_map(share_from)
+        .find(|s| s.arn == arn)
+    else {
+        return Ok(None);
+    };
+    share.principals = principal_associations(client, Some(arn))
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    Ok(Some(share))
+}

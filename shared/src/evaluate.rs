@@ -1,0 +1,584 @@
+//! Classification of principals against the organization and the verdict for a share.
+
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+
+use crate::org::OrgSnapshot;
+use crate::params::{Parameters, ServicePrincipals};
+use crate::principal::{Principal, PrincipalKind};
+use crate::share::{AssociationStatus, ResourceShare};
+
+/// Where a principal stands relative to the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// A member account, our organization, one of our OUs, or an IAM principal of a member account.
+    InOrg,
+    /// Outside the organization, but listed in `TrustedAccountIds`.
+    Trusted,
+    /// A service principal, allowed by `ServicePrincipals=allow`.
+    AllowedService,
+    Outside(OutsideReason),
+}
+
+/// Why a principal counts as outside the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutsideReason {
+    /// An account (or an account's IAM principal) that is not a member of the organization.
+    NotAMember,
+    /// An organization or OU of another organization.
+    ForeignOrganization,
+    /// A principal ramguard cannot parse: it cannot be proved to be inside.
+    Unrecognized,
+    /// A service principal, with `ServicePrincipals=flag`.
+    FlaggedServicePrincipal,
+}
+
+impl OutsideReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutsideReason::NotAMember => "not a member of the organization",
+            OutsideReason::ForeignOrganization => "another organization",
+            OutsideReason::Unrecognized => "unrecognized principal",
+            OutsideReason::FlaggedServicePrincipal => "service principal",
+        }
+    }
+}
+
+/// Classifies one principal.
+pub fn classify(principal: &Principal, org: &OrgSnapshot, params: &Parameters) -> Placement {
+    let account_placement = |account: &str| {
+        if org.is_member(account) {
+            Placement::InOrg
+        } else if params.trusted_account_ids.contains(account) {
+            Placement::Trusted
+        } else {
+            Placement::Outside(OutsideReason::NotAMember)
+        }
+    };
+    match principal {
+        Principal::Account(a) => account_placement(a),
+        Principal::IamRole { account, .. } | Principal::IamUser { account, .. } => {
+            account_placement(account)
+        }
+        Principal::Organization { org_id, .. } | Principal::OrganizationalUnit { org_id, .. } => {
+            if *org_id == org.org_id {
+                Placement::InOrg
+            } else {
+                Placement::Outside(OutsideReason::ForeignOrganization)
+            }
+        }
+        Principal::ServicePrincipal(_) => match params.service_principals {
+            ServicePrincipals::Allow => Placement::AllowedService,
+            ServicePrincipals::Flag => Placement::Outside(OutsideReason::FlaggedServicePrincipal),
+        },
+        Principal::Unrecognized(_) => Placement::Outside(OutsideReason::Unrecognized),
+    }
+}
+
+/// A principal outside the organization that a share exposes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExternalPrincipal {
+    pub entity: String,
+    pub kind: PrincipalKind,
+    pub status: String,
+    pub reason: OutsideReason,
+}
+
+impl ExternalPrincipal {
+    /// A pending invitation (ASSOCIATING) rather than an established association.
+    pub fn is_pending(&self) -> bool {
+        self.status == AssociationStatus::Associating.as_str()
+    }
+}
+
+/// RAM's `external` flag disagreeing with ramguard's classification.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExternalFlagMismatch {
+    pub entity: String,
+    pub ram_external: bool,
+    pub ramguard_external: bool,
+}
+
+/// AWS Config compliance of a share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Compliance {
+    Compliant,
+    NonCompliant,
+    NotApplicable,
+}
+
+impl Compliance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compliance::Compliant => "COMPLIANT",
+            Compliance::NonCompliant => "NON_COMPLIANT",
+            Compliance::NotApplicable => "NOT_APPLICABLE",
+        }
+    }
+}
+
+/// Why a share got its verdict.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum VerdictReason {
+    NoOutsidePrincipal,
+    OutsidePrincipals,
+    /// Strict mode (`FlagAllowExternalPrincipals=true`) and the share allows external principals.
+    AllowsExternalPrincipals,
+    ShareGone {
+        status: String,
+    },
+    Exempt {
+        until: Option<String>,
+    },
+}
+
+/// The verdict on one share.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ShareVerdict {
+    pub share_arn: String,
+    pub compliance: Compliance,
+    pub reason: VerdictReason,
+    pub external: Vec<ExternalPrincipal>,
+    #[serde(skip)]
+    pub flag_mismatches: Vec<ExternalFlagMismatch>,
+    pub annotation: String,
+}
+
+/// What an exemption tag's value means at `now` (seconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exemption {
+    None,
+    /// A value that is not a date: exempt until the tag is removed.
+    Indefinite,
+    Until(String),
+    /// A date that has passed: no longer exempt.
+    Expired(String),
+    /// A value that looks like a date but is not one: not exempt (fail closed).
+    InvalidDate(String),
+}
+
+/// Reads an exemption tag value: an ISO-8601 date (`2027-01-31`) or date-time
+/// (`2027-01-31T12:00:00Z`) means "exempt until then"; any other value means "exempt".
+pub fn exemption(value: Option<&str>, now: i64) -> Exemption {
+    let Some(value) = value.map(str::trim) else {
+        return Exemption::None;
+    };
+    let bytes = value.as_bytes();
+    let looks_like_date = bytes.len() >= 10
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && bytes[4] == b'-'
+        && bytes[7] == b'-';
+    if !looks_like_date {
+        return Exemption::Indefinite;
+    }
+    let stamp = if value.len() == 10 {
+        format!("{value}T00:00:00Z")
+    } else {
+        value.to_string()
+    };
+    match DateTime::from_str(&stamp, Format::DateTime) {
+        Ok(until) if until.secs() > now => Exemption::Until(value.to_string()),
+        Ok(_) => Exemption::Expired(value.to_string()),
+        Err(_) => Exemption::InvalidDate(value.to_string()),
+    }
+}
+
+const ANNOTATION_MAX: usize = 256;
+
+/// "N principal(s) outside the organization: a, b … +K more", within Config's 256 characters.
+pub fn outside_annotation(external: &[ExternalPrincipal]) -> String {
+    let count = |s: &str| s.chars().count();
+    let head = format!(
+        "{} principal{} outside the organization: ",
+        external.len(),
+        if external.len() == 1 { "" } else { "s" }
+    );
+    let mut body = String::new();
+    let mut shown = 0;
+    for p in external {
+        let rest = external.len() - shown - 1;
+        let sep = if shown == 0 { "" } else { ", " };
+        let reserve = if rest > 0 {
+            count(&format!(" … +{rest} more"))
+        } else {
+            0
+        };
+        if count(&head) + count(&body) + count(sep) + count(&p.entity) + reserve > ANNOTATION_MAX {
+            break;
+        }
+        body.push_str(sep);
+        body.push_str(&p.entity);
+        shown += 1;
+    }
+    if shown == 0 {
+        if let Some(first) = external.first() {
+            let more = external.len() - 1;
+            let suffix = if more > 0 {
+                format!("… +{more} more")
+            } else {
+                "…".to_string()
+            };
+            let budget = ANNOTATION_MAX.saturating_sub(count(&head) + count(&suffix));
+            body = first.entity.chars().take(budget).collect::<String>() + &suffix;
+        }
+    } else if shown < external.len() {
+        body.push_str(&format!(" … +{} more", external.len() - shown));
+    }
+    truncate(&(head + &body))
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(ANNOTATION_MAX).collect()
+}
+
+/// Judges one share against the organization.
+pub fn evaluate(
+    share: &ResourceShare,
+    org: &OrgSnapshot,
+    params: &Parameters,
+    now: i64,
+) -> ShareVerdict {
+    let verdict =
+        |compliance, reason, external: Vec<ExternalPrincipal>, mismatches, annotation: String| {
+            ShareVerdict {
+                share_arn: share.arn.clone(),
+                compliance,
+                reason,
+                external,
+                flag_mismatches: mismatches,
+                annotation: truncate(&annotation),
+            }
+        };
+    if share.status.is_gone() {
+        let status = share.status.as_str().to_string();
+        return verdict(
+            Compliance::NotApplicable,
+            VerdictReason::ShareGone {
+                status: status.clone(),
+            },
+            vec![],
+            vec![],
+            format!("The resource share is {status}."),
+        );
+    }
+    let tag = share.tags.get(&params.exempt_tag_key).map(String::as_str);
+    match exemption(tag, now) {
+        Exemption::Indefinite => {
+            return verdict(
+                Compliance::NotApplicable,
+                VerdictReason::Exempt { until: None },
+                vec![],
+                vec![],
+                format!("Exempt by tag {}.", params.exempt_tag_key),
+            )
+        }
+        Exemption::Until(until) => {
+            return verdict(
+                Compliance::NotApplicable,
+                VerdictReason::Exempt {
+                    until: Some(until.clone()),
+                },
+                vec![],
+                vec![],
+                format!("Exempt by tag {} until {until}.", params.exempt_tag_key),
+            )
+        }
+        Exemption::None | Exemption::Expired(_) | Exemption::InvalidDate(_) => {}
+    }
+    let mut external = Vec::new();
+    let mut mismatches = Vec::new();
+    for assoc in &share.principals {
+        let principal = Principal::parse(&assoc.entity);
+        let placement = classify(&principal, org, params);
+        if let Some(ram_external) = assoc.external {
+            let checkable = !matches!(
+                principal,
+                Principal::ServicePrincipal(_) | Principal::Unrecognized(_)
+            );
+            let ours = placement != Placement::InOrg;
+            if checkable && ram_external != ours {
+                mismatches.push(ExternalFlagMismatch {
+                    entity: assoc.entity.clone(),
+                    ram_external,
+                    ramguard_external: ours,
+                });
+            }
+        }
+        if let Placement::Outside(reason) = placement {
+            if assoc.status.is_exposed() {
+                external.push(ExternalPrincipal {
+                    entity: assoc.entity.clone(),
+                    kind: principal.kind(),
+                    status: assoc.status.as_str().to_string(),
+                    reason,
+                });
+            }
+        }
+    }
+    external.sort_by(|a, b| a.entity.cmp(&b.entity));
+    external.dedup_by(|a, b| a.entity == b.entity);
+    if !external.is_empty() {
+        let annotation = outside_annotation(&external);
+        return verdict(
+            Compliance::NonCompliant,
+            VerdictReason::OutsidePrincipals,
+            external,
+            mismatches,
+            annotation,
+        );
+    }
+    if params.flag_allow_external_principals && share.allow_external_principals {
+        return verdict(
+            Compliance::NonCompliant,
+            VerdictReason::AllowsExternalPrincipals,
+            vec![],
+            mismatches,
+            "The share allows principals outside the organization (allowExternalPrincipals=true)."
+                .into(),
+        );
+    }
+    verdict(
+        Compliance::Compliant,
+        VerdictReason::NoOutsidePrincipal,
+        vec![],
+        mismatches,
+        "No principal outside the organization.".into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::org::MemberAccount;
+    use crate::share::{PrincipalAssociation, ShareStatus};
+
+    const NOW: i64 = 1_795_000_000; // 2026-11-18
+
+    fn org() -> OrgSnapshot {
+        let accounts = ["111111111111", "222222222222"]
+            .iter()
+            .map(|a| {
+                (
+                    a.to_string(),
+                    MemberAccount {
+                        id: a.to_string(),
+                        state: "ACTIVE".into(),
+                    },
+                )
+            })
+            .collect();
+        OrgSnapshot {
+            org_id: "o-abcdefghij".into(),
+            org_arn: "arn:aws:organizations::111111111111:organization/o-abcdefghij".into(),
+            management_account: "111111111111".into(),
+            accounts,
+        }
+    }
+
+    fn share(principals: &[(&str, &str)]) -> ResourceShare {
+        ResourceShare {
+            arn: "arn:aws:ram:us-east-1:111111111111:resource-share/abc".into(),
+            name: "s".into(),
+            owner: "111111111111".into(),
+            status: ShareStatus::Active,
+            allow_external_principals: true,
+            tags: BTreeMap::new(),
+            principals: principals
+                .iter()
+                .map(|(e, s)| PrincipalAssociation {
+                    entity: e.to_string(),
+                    status: AssociationStatus::parse(s),
+                    external: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn classification_of_every_form() {
+        let org = org();
+        let mut params = Parameters::default();
+        params.trusted_account_ids.insert("333333333333".into());
+        let c = |e: &str| classify(&Principal::parse(e), &org, &params);
+        assert_eq!(c("222222222222"), Placement::InOrg);
+        assert_eq!(c("333333333333"), Placement::Trusted);
+        assert_eq!(
+            c("444444444444"),
+            Placement::Outside(OutsideReason::NotAMember)
+        );
+        assert_eq!(
+            c("arn:aws:organizations::111111111111:organization/o-abcdefghij"),
+            Placement::InOrg
+        );
+        assert_eq!(
+            c("arn:aws:organizations::999999999999:organization/o-zzzzzzzzzz"),
+            Placement::Outside(OutsideReason::ForeignOrganization)
+        );
+        assert_eq!(
+            c("arn:aws:organizations::111111111111:ou/o-abcdefghij/ou-ab12-abcdefgh"),
+            Placement::InOrg
+        );
+        assert_eq!(
+            c("arn:aws:organizations::999999999999:ou/o-zzzzzzzzzz/ou-ab12-abcdefgh"),
+            Placement::Outside(OutsideReason::ForeignOrganization)
+        );
+        assert_eq!(c("arn:aws:iam::222222222222:role/app"), Placement::InOrg);
+        assert_eq!(
+            c("arn:aws:iam::444444444444:user/bob"),
+            Placement::Outside(OutsideReason::NotAMember)
+        );
+        assert_eq!(
+            c("arn:aws:iam::333333333333:role/partner"),
+            Placement::Trusted
+        );
+        assert_eq!(c("logs.amazonaws.com"), Placement::AllowedService);
+        assert_eq!(c("???"), Placement::Outside(OutsideReason::Unrecognized));
+        params.service_principals = ServicePrincipals::Flag;
+        assert_eq!(
+            classify(&Principal::parse("logs.amazonaws.com"), &org, &params),
+            Placement::Outside(OutsideReason::FlaggedServicePrincipal)
+        );
+    }
+
+    #[test]
+    fn exposure_counts_associated_and_associating_only_of_the_named_statuses() {
+        let org = org();
+        let params = Parameters::default();
+        for (status, exposed) in [
+            ("ASSOCIATED", true),
+            ("ASSOCIATING", true),
+            ("FAILED", false),
+            ("DISASSOCIATING", false),
+            ("DISASSOCIATED", false),
+        ] {
+            let v = evaluate(&share(&[("444444444444", status)]), &org, &params, NOW);
+            assert_eq!(
+                v.compliance == Compliance::NonCompliant,
+                exposed,
+                "{status}"
+            );
+        }
+        let v = evaluate(
+            &share(&[("444444444444", "ASSOCIATING")]),
+            &org,
+            &params,
+            NOW,
+        );
+        assert!(v.external[0].is_pending());
+    }
+
+    #[test]
+    fn verdicts() {
+        let org = org();
+        let params = Parameters::default();
+        let inside = share(&[
+            ("222222222222", "ASSOCIATED"),
+            ("logs.amazonaws.com", "ASSOCIATED"),
+        ]);
+        assert_eq!(
+            evaluate(&inside, &org, &params, NOW).compliance,
+            Compliance::Compliant
+        );
+        let mut strict = params.clone();
+        strict.flag_allow_external_principals = true;
+        let v = evaluate(&inside, &org, &strict, NOW);
+        assert_eq!(
+            (v.compliance, v.reason),
+            (
+                Compliance::NonCompliant,
+                VerdictReason::AllowsExternalPrincipals
+            )
+        );
+        let mut deleted = share(&[("444444444444", "ASSOCIATED")]);
+        deleted.status = ShareStatus::Deleted;
+        assert_eq!(
+            evaluate(&deleted, &org, &params, NOW).compliance,
+            Compliance::NotApplicable
+        );
+        let outside = share(&[
+            ("444444444444", "ASSOCIATED"),
+            ("222222222222", "ASSOCIATED"),
+        ]);
+        let v = evaluate(&outside, &org, &params, NOW);
+        assert_eq!(v.compliance, Compliance::NonCompliant);
+        assert_eq!(v.external.len(), 1);
+        assert_eq!(
+            v.annotation,
+            "1 principal outside the organization: 444444444444"
+        );
+    }
+
+    #[test]
+    fn exemption_tag() {
+        let org = org();
+        let params = Parameters::default();
+        let mut s = share(&[("444444444444", "ASSOCIATED")]);
+        for (value, compliance) in [
+            ("approved by secops", Compliance::NotApplicable),
+            ("2027-01-01", Compliance::NotApplicable),
+            ("2027-01-01T10:00:00Z", Compliance::NotApplicable),
+            ("2026-01-01", Compliance::NonCompliant),
+            ("2026-13-45", Compliance::NonCompliant),
+        ] {
+            s.tags.insert("ramguard:exempt".into(), value.into());
+            assert_eq!(
+                evaluate(&s, &org, &params, NOW).compliance,
+                compliance,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn external_flag_disagreement_is_reported() {
+        let org = org();
+        let mut s = share(&[
+            ("444444444444", "ASSOCIATED"),
+            ("222222222222", "ASSOCIATED"),
+        ]);
+        s.principals[0].external = Some(false);
+        s.principals[1].external = Some(false);
+        let v = evaluate(&s, &org, &Parameters::default(), NOW);
+        assert_eq!(v.flag_mismatches.len(), 1);
+        assert_eq!(v.flag_mismatches[0].entity, "444444444444");
+    }
+
+    #[test]
+    fn annotation_fits_256_and_counts_the_rest() {
+        let external: Vec<_> = (0..40)
+            .map(|i| ExternalPrincipal {
+                entity: format!(
+                    "arn:aws:iam::{:012}:role/some/long/path/role-{i}",
+                    400_000_000_000u64 + i
+                ),
+                kind: PrincipalKind::IamRole,
+                status: "ASSOCIATED".into(),
+                reason: OutsideReason::NotAMember,
+            })
+            .collect();
+        let a = outside_annotation(&external);
+        assert!(a.chars().count() <= 256, "{}", a.len());
+        assert!(a.starts_with("40 principals outside the organization: "));
+        assert!(a.contains(" more"), "{a}");
+        let shown = a.matches("arn:aws:iam").count();
+        let more: usize = a
+            .rsplit('+')
+            .next()
+            .unwrap()
+            .trim_end_matches(" more")
+            .parse()
+            .unwrap();
+        assert_eq!(shown + more, 40, "{a}");
+        let huge = vec![ExternalPrincipal {
+            entity: "x".repeat(600),
+            ..external[0].clone()
+        }];
+        assert!(outside_annotation(&huge).chars().count() <= 256);
+    }
+}

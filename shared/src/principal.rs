@@ -1,0 +1,299 @@
+//! RAM principals: parsing RAM's `associatedEntity` strings into what they name.
+
+use std::fmt;
+
+/// An AWS partition a principal ARN may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Partition {
+    Aws,
+    AwsCn,
+    AwsUsGov,
+}
+
+impl Partition {
+    pub fn parse(s: &str) -> Option<Partition> {
+        match s {
+            "aws" => Some(Partition::Aws),
+            "aws-cn" => Some(Partition::AwsCn),
+            "aws-us-gov" => Some(Partition::AwsUsGov),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::AwsCn => "aws-cn",
+            Partition::AwsUsGov => "aws-us-gov",
+        }
+    }
+}
+
+/// What a RAM principal association names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Principal {
+    /// A 12-digit AWS account ID.
+    Account(String),
+    /// `arn:<p>:organizations::<management>:organization/o-…`
+    Organization {
+        partition: Partition,
+        management_account: String,
+        org_id: String,
+    },
+    /// `arn:<p>:organizations::<management>:ou/o-…/ou-…`
+    OrganizationalUnit {
+        partition: Partition,
+        management_account: String,
+        org_id: String,
+        ou_id: String,
+    },
+    /// `arn:<p>:iam::<account>:role/<path/name>`
+    IamRole {
+        partition: Partition,
+        account: String,
+    },
+    /// `arn:<p>:iam::<account>:user/<path/name>`
+    IamUser {
+        partition: Partition,
+        account: String,
+    },
+    /// `<name>.amazonaws.com` (or another partition's service suffix)
+    ServicePrincipal(String),
+    /// Anything else: it cannot be proved to be inside the organization.
+    Unrecognized(String),
+}
+
+/// A principal's kind, for logs, annotations and findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    Account,
+    Organization,
+    OrganizationalUnit,
+    IamRole,
+    IamUser,
+    ServicePrincipal,
+    Unrecognized,
+}
+
+impl PrincipalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::Account => "account",
+            PrincipalKind::Organization => "organization",
+            PrincipalKind::OrganizationalUnit => "organizational_unit",
+            PrincipalKind::IamRole => "iam_role",
+            PrincipalKind::IamUser => "iam_user",
+            PrincipalKind::ServicePrincipal => "service_principal",
+            PrincipalKind::Unrecognized => "unrecognized",
+        }
+    }
+}
+
+impl fmt::Display for PrincipalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+const SERVICE_SUFFIXES: [&str; 3] = [".amazonaws.com", ".amazonaws.com.cn", ".c2s.ic.gov"];
+
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_org_id(s: &str) -> bool {
+    // o-[a-z0-9]{10,32}
+    s.strip_prefix("o-").is_some_and(|rest| {
+        (10..=32).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+fn is_ou_id(s: &str) -> bool {
+    // ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}
+    let Some(rest) = s.strip_prefix("ou-") else {
+        return false;
+    };
+    let Some((root, ou)) = rest.split_once('-') else {
+        return false;
+    };
+    let ok = |part: &str, min: usize| {
+        (min..=32).contains(&part.len())
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    ok(root, 4) && ok(ou, 8)
+}
+
+fn is_service_principal(s: &str) -> bool {
+    SERVICE_SUFFIXES.iter().any(|suffix| {
+        s.strip_suffix(suffix).is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+                && !name.starts_with(['.', '-'])
+        })
+    })
+}
+
+impl Principal {
+    /// Parses RAM's `associatedEntity`. Never fails: what is not understood is `Unrecognized`.
+    pub fn parse(entity: &str) -> Principal {
+        let unrecognized = || Principal::Unrecognized(entity.to_string());
+        if is_account_id(entity) {
+            return Principal::Account(entity.to_string());
+        }
+        if is_service_principal(entity) {
+            return Principal::ServicePrincipal(entity.to_string());
+        }
+        let parts: Vec<&str> = entity.splitn(6, ':').collect();
+        let [arn, partition, service, region, account, resource] = parts[..] else {
+            return unrecognized();
+        };
+        let Some(partition) = Partition::parse(partition) else {
+            return unrecognized();
+        };
+        if arn != "arn" || !region.is_empty() || !is_account_id(account) {
+            return unrecognized();
+        }
+        let account = account.to_string();
+        match service {
+            "organizations" => {
+                let segments: Vec<&str> = resource.split('/').collect();
+                match segments[..] {
+                    ["organization", org_id] if is_org_id(org_id) => Principal::Organization {
+                        partition,
+                        management_account: account,
+                        org_id: org_id.to_string(),
+                    },
+                    ["ou", org_id, ou_id] if is_org_id(org_id) && is_ou_id(ou_id) => {
+                        Principal::OrganizationalUnit {
+                            partition,
+                            management_account: account,
+                            org_id: org_id.to_string(),
+                            ou_id: ou_id.to_string(),
+                        }
+                    }
+                    _ => unrecognized(),
+                }
+            }
+            "iam" => {
+                let (kind, name) = resource.split_once('/').unwrap_or((resource, ""));
+                let name_ok = !name.is_empty()
+                    && !name.ends_with('/')
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c));
+                match kind {
+                    "role" if name_ok => Principal::IamRole { partition, account },
+                    "user" if name_ok => Principal::IamUser { partition, account },
+                    _ => unrecognized(),
+                }
+            }
+            _ => unrecognized(),
+        }
+    }
+
+    pub fn kind(&self) -> PrincipalKind {
+        match self {
+            Principal::Account(_) => PrincipalKind::Account,
+            Principal::Organization { .. } => PrincipalKind::Organization,
+            Principal::OrganizationalUnit { .. } => PrincipalKind::OrganizationalUnit,
+            Principal::IamRole { .. } => PrincipalKind::IamRole,
+            Principal::IamUser { .. } => PrincipalKind::IamUser,
+            Principal::ServicePrincipal(_) => PrincipalKind::ServicePrincipal,
+            Principal::Unrecognized(_) => PrincipalKind::Unrecognized,
+        }
+    }
+
+    /// The account a principal belongs to, where it names one.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Principal::Account(a) => Some(a),
+            Principal::IamRole { account, .. } | Principal::IamUser { account, .. } => {
+                Some(account)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_form() {
+        assert_eq!(
+            Principal::parse("123456789012"),
+            Principal::Account("123456789012".into())
+        );
+        assert_eq!(
+            Principal::parse("arn:aws:organizations::111111111111:organization/o-abcdefghij"),
+            Principal::Organization {
+                partition: Partition::Aws,
+                management_account: "111111111111".into(),
+                org_id: "o-abcdefghij".into()
+            }
+        );
+        assert_eq!(
+            Principal::parse(
+                "arn:aws-us-gov:organizations::111111111111:ou/o-abcdefghij/ou-ab12-abcdefgh"
+            )
+            .kind(),
+            PrincipalKind::OrganizationalUnit
+        );
+        assert_eq!(
+            Principal::parse("arn:aws-cn:iam::222222222222:role/path/to/app"),
+            Principal::IamRole {
+                partition: Partition::AwsCn,
+                account: "222222222222".into()
+            }
+        );
+        assert_eq!(
+            Principal::parse("arn:aws:iam::222222222222:user/bob@example.com").account(),
+            Some("222222222222")
+        );
+        assert_eq!(
+            Principal::parse("logs.amazonaws.com").kind(),
+            PrincipalKind::ServicePrincipal
+        );
+        assert_eq!(
+            Principal::parse("ec2.amazonaws.com.cn").kind(),
+            PrincipalKind::ServicePrincipal
+        );
+    }
+
+    #[test]
+    fn anything_else_is_unrecognized() {
+        for bad in [
+            "",
+            "12345678901",
+            "1234567890123",
+            "arn:aws:iam::222222222222:group/admins",
+            "arn:aws:iam::222222222222:role/",
+            "arn:aws:iam::2222:role/x",
+            "arn:aws:iam:us-east-1:222222222222:role/x",
+            "arn:aws-iso:iam::222222222222:role/x",
+            "arn:aws:organizations::111111111111:organization/o-short",
+            "arn:aws:organizations::111111111111:ou/o-abcdefghij/ou-bad",
+            "arn:aws:organizations::111111111111:root/o-abcdefghij/r-abcd",
+            "arn:aws:s3:::bucket",
+            "amazonaws.com",
+            ".amazonaws.com",
+            "evil.amazonaws.com.attacker.net",
+            "LOGS.amazonaws.com",
+        ] {
+            assert_eq!(
+                Principal::parse(bad).kind(),
+                PrincipalKind::Unrecognized,
+                "{bad}"
+            );
+        }
+    }
+}
