@@ -449,12 +449,23 @@ impl World {
 
     /// Registers a custom Lambda Config rule in the management account.
     pub async fn config_rule(&self, name: &str, input_parameters: Value) {
+        put_config_rule(&self.config(), &self.org.management, name, input_parameters).await
+    }
+}
+
+/// Registers a custom Lambda Config rule in the account `client` acts as.
+pub async fn put_config_rule(
+    client: &aws_sdk_config::Client,
+    function_account: &str,
+    name: &str,
+    input_parameters: Value,
+) {
+    {
         use aws_sdk_config::types::{ConfigRule, MessageType, Owner, Source, SourceDetail};
         let source = Source::builder()
             .owner(Owner::CustomLambda)
             .source_identifier(format!(
-                "arn:aws:lambda:{REGION}:{}:function:ramguard-config-rule",
-                self.org.management
+                "arn:aws:lambda:{REGION}:{function_account}:function:ramguard-config-rule"
             ))
             .source_details(
                 SourceDetail::builder()
@@ -469,7 +480,7 @@ impl World {
             .source(source)
             .input_parameters(input_parameters.to_string())
             .build();
-        self.config()
+        client
             .put_config_rule()
             .config_rule(rule)
             .send()

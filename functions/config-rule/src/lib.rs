@@ -1,0 +1,467 @@
+//! The ramguard AWS Config custom rule.
+//!
+//! Triggers: Config's ScheduledNotification (sweep every share the account owns),
+//! ConfigurationItemChangeNotification and its oversized form (re-read one share live), and
+//! EventBridge "AWS API Call via CloudTrail" events from RAM (ask Config to run the rule now).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_lambda_events::event::config::ConfigEvent;
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+use ramguard::aws::config::{self as config_api, ShareEvaluation, StartOutcome, RESOURCE_TYPE};
+use ramguard::aws::credentials::{assume_role, member_role_arn};
+use ramguard::aws::organizations::OrgCache;
+use ramguard::aws::{ram as ram_api, AwsError};
+use ramguard::params::ParameterError;
+use ramguard::{evaluate, Compliance, OrgSnapshot, Parameters, ShareVerdict};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::{info, warn};
+
+/// The RAM API calls (CloudTrail event names) that ask for an evaluation right away.
+pub const NEAR_REAL_TIME_EVENTS: [&str; 4] = [
+    "CreateResourceShare",
+    "AssociateResourceShare",
+    "UpdateResourceShare",
+    "EnableSharingWithAwsOrganization",
+];
+
+/// Why an invocation failed. Nothing is reported to Config when it does.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("bad event: {0}")]
+    BadEvent(String),
+    #[error("bad rule parameters: {0}")]
+    Parameters(#[from] ParameterError),
+    #[error("cannot read the organization, so no share is judged: {0}")]
+    OrgSnapshot(AwsError),
+    #[error("account {account} is not this function's account and ExecutionRoleName is not set")]
+    NoExecutionRole { account: String },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+/// What an invocation did, returned as the Lambda's result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleOutcome {
+    pub trigger: String,
+    pub account: String,
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub not_applicable: usize,
+    pub put_evaluations_calls: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluation_started: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub verdicts: Vec<VerdictSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerdictSummary {
+    pub share_arn: String,
+    pub compliance: String,
+    pub outside: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigurationItem {
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    #[serde(rename = "ARN")]
+    arn: Option<String>,
+    configuration_item_status: Option<String>,
+    aws_account_id: Option<String>,
+    aws_region: Option<String>,
+    configuration_item_capture_time: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InvokingEvent {
+    message_type: Option<String>,
+    notification_creation_time: Option<String>,
+    configuration_item: Option<ConfigurationItem>,
+    configuration_item_summary: Option<ConfigurationItem>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudTrailDetail {
+    event_source: Option<String>,
+    event_name: Option<String>,
+}
+
+/// The rule's long-lived state: the function's own SDK configuration, clients built once, the
+/// org snapshot cache and member-account configurations.
+pub struct RuleHandler {
+    base: SdkConfig,
+    organizations: aws_sdk_organizations::Client,
+    config: aws_sdk_config::Client,
+    ram: aws_sdk_ram::Client,
+    org_cache: OrgCache,
+    members: Mutex<HashMap<String, SdkConfig>>,
+    /// The rule's name, for the near-real-time path (StartConfigRulesEvaluation).
+    pub rule_name: Option<String>,
+    /// Parameters for the near-real-time path (from environment variables).
+    pub env_parameters: Parameters,
+}
+
+fn parse_time(s: &str, field: &str) -> Result<DateTime, RuleError> {
+    DateTime::from_str(s, Format::DateTime)
+        .map_err(|e| RuleError::BadEvent(format!("{field} {s:?} is not a timestamp: {e}")))
+}
+
+fn now_secs() -> i64 {
+    DateTime::from(std::time::SystemTime::now()).secs()
+}
+
+impl RuleHandler {
+    pub fn new(
+        base: SdkConfig,
+        rule_name: Option<String>,
+        env_parameters: Parameters,
+    ) -> RuleHandler {
+        RuleHandler {
+            organizations: aws_sdk_organizations::Client::new(&base),
+            config: aws_sdk_config::Client::new(&base),
+            ram: aws_sdk_ram::Client::new(&base),
+            base,
+            org_cache: OrgCache::new(),
+            members: Mutex::new(HashMap::new()),
+            rule_name,
+            env_parameters,
+        }
+    }
+
+    /// Handles one invocation. `own_account` is the function's account: events for another
+    /// account are handled through the member role (org-wide mode).
+    pub async fn handle(&self, event: Value, own_account: &str) -> Result<RuleOutcome, RuleError> {
+        if event.get("detail-type").is_some() {
+            return self.handle_cloudtrail(event).await;
+        }
+        if event.get("invokingEvent").is_none() {
+            return Err(RuleError::BadEvent(
+                "neither a Config rule event (invokingEvent) nor an EventBridge event (detail-type)".into(),
+            ));
+        }
+        let event: ConfigEvent = serde_json::from_value(event)
+            .map_err(|e| RuleError::BadEvent(format!("not a Config rule event: {e}")))?;
+        let token = event
+            .result_token
+            .clone()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| RuleError::BadEvent("resultToken is missing".into()))?;
+        let invoking: InvokingEvent = serde_json::from_str(
+            event.invoking_event.as_deref().unwrap_or_default(),
+        )
+        .map_err(|e| {
+            RuleError::BadEvent(format!("invokingEvent is not JSON of Config's shape: {e}"))
+        })?;
+        let params =
+            Parameters::from_rule_parameters(event.rule_parameters.as_deref().unwrap_or("{}"))?;
+        let rule_name = event.config_rule_name.clone().unwrap_or_default();
+        let message_type = invoking.message_type.clone().unwrap_or_default();
+        let account = event
+            .account_id
+            .clone()
+            .ok_or_else(|| RuleError::BadEvent("accountId is missing".into()))?;
+        match message_type.as_str() {
+            "ScheduledNotification"
+            | "ConfigurationItemChangeNotification"
+            | "OversizedConfigurationItemChangeNotification" => {}
+            other => {
+                return Err(RuleError::BadEvent(format!(
+                    "unknown messageType {other:?}"
+                )))
+            }
+        }
+        let org = self
+            .org_cache
+            .get(
+                &self.organizations,
+                Duration::from_secs(params.org_cache_ttl_seconds),
+            )
+            .await
+            .map_err(RuleError::OrgSnapshot)?;
+        let target = self
+            .config_for(&account, own_account, org.partition(), &params)
+            .await?;
+        let ram = aws_sdk_ram::Client::new(&target);
+        let config = aws_sdk_config::Client::new(&target);
+        let mut outcome = RuleOutcome {
+            account: account.clone(),
+            ..Default::default()
+        };
+        let (evaluations, ordering) = if message_type == "ScheduledNotification" {
+            outcome.trigger = "scheduled".into();
+            let ordering = parse_time(
+                invoking
+                    .notification_creation_time
+                    .as_deref()
+                    .unwrap_or_default(),
+                "notificationCreationTime",
+            )?;
+            (
+                self.sweep(&ram, &config, &rule_name, &org, &params, &mut outcome)
+                    .await?,
+                ordering,
+            )
+        } else {
+            outcome.trigger = "change".into();
+            let item = invoking
+                .configuration_item
+                .or(invoking.configuration_item_summary)
+                .ok_or_else(|| RuleError::BadEvent("configurationItem is missing".into()))?;
+            let when = item
+                .configuration_item_capture_time
+                .clone()
+                .or(invoking.notification_creation_time.clone())
+                .unwrap_or_default();
+            let ordering = parse_time(&when, "configurationItemCaptureTime")?;
+            (
+                self.one_share(
+                    &ram,
+                    &item,
+                    event.event_left_scope,
+                    &org,
+                    &params,
+                    &mut outcome,
+                )
+                .await?,
+                ordering,
+            )
+        };
+        for e in &evaluations {
+            match e.compliance {
+                Compliance::Compliant => outcome.compliant += 1,
+                Compliance::NonCompliant => outcome.non_compliant += 1,
+                Compliance::NotApplicable => outcome.not_applicable += 1,
+            }
+        }
+        outcome.put_evaluations_calls =
+            config_api::put_evaluations(&config, &token, &evaluations, ordering).await?;
+        info!(
+            rule = %rule_name,
+            account = %account,
+            trigger = %outcome.trigger,
+            compliant = outcome.compliant,
+            non_compliant = outcome.non_compliant,
+            not_applicable = outcome.not_applicable,
+            "evaluations reported to AWS Config"
+        );
+        Ok(outcome)
+    }
+
+    async fn config_for(
+        &self,
+        account: &str,
+        own_account: &str,
+        partition: &str,
+        params: &Parameters,
+    ) -> Result<SdkConfig, RuleError> {
+        if account == own_account {
+            return Ok(self.base.clone());
+        }
+        let role =
+            params
+                .execution_role_name
+                .as_deref()
+                .ok_or_else(|| RuleError::NoExecutionRole {
+                    account: account.to_string(),
+                })?;
+        let arn = member_role_arn(partition, account, role);
+        if let Some(cfg) = self.members.lock().expect("member configs").get(&arn) {
+            return Ok(cfg.clone());
+        }
+        let cfg = assume_role(&self.base, &arn, "ramguard-config-rule").await;
+        info!(account = %account, role = %arn, "acting in member account through its role");
+        self.members
+            .lock()
+            .expect("member configs")
+            .insert(arn, cfg.clone());
+        Ok(cfg)
+    }
+
+    async fn sweep(
+        &self,
+        ram: &aws_sdk_ram::Client,
+        config: &aws_sdk_config::Client,
+        rule_name: &str,
+        org: &OrgSnapshot,
+        params: &Parameters,
+        outcome: &mut RuleOutcome,
+    ) -> Result<Vec<ShareEvaluation>, RuleError> {
+        let shares = ram_api::owned_shares(ram).await?;
+        let now = now_secs();
+        let mut evaluations = Vec::with_capacity(shares.len());
+        let mut seen = BTreeSet::new();
+        for share in &shares {
+            let verdict = evaluate(share, org, params, now);
+            log_verdict(&verdict);
+            outcome.verdicts.push(summary(&verdict));
+            seen.insert(share.arn.clone());
+            evaluations.push(ShareEvaluation {
+                resource_id: share.arn.clone(),
+                compliance: verdict.compliance,
+                annotation: verdict.annotation,
+            });
+        }
+        for gone in config_api::judged_resources(config, rule_name).await? {
+            if !seen.contains(&gone) {
+                info!(share_arn = %gone, verdict = "NOT_APPLICABLE", reason = "share no longer exists", "verdict");
+                evaluations.push(ShareEvaluation {
+                    resource_id: gone,
+                    compliance: Compliance::NotApplicable,
+                    annotation: "The resource share no longer exists.".into(),
+                });
+            }
+        }
+        Ok(evaluations)
+    }
+
+    async fn one_share(
+        &self,
+        ram: &aws_sdk_ram::Client,
+        item: &ConfigurationItem,
+        left_scope: bool,
+        org: &OrgSnapshot,
+        params: &Parameters,
+        outcome: &mut RuleOutcome,
+    ) -> Result<Vec<ShareEvaluation>, RuleError> {
+        let resource_type = item.resource_type.as_deref().unwrap_or_default();
+        if resource_type != RESOURCE_TYPE {
+            return Err(RuleError::BadEvent(format!(
+                "configuration item of type {resource_type:?}: this rule judges {RESOURCE_TYPE} only"
+            )));
+        }
+        let arn = share_arn(item)?;
+        let not_applicable = |why: &str| {
+            info!(share_arn = %arn, verdict = "NOT_APPLICABLE", reason = why, "verdict");
+            vec![ShareEvaluation {
+                resource_id: arn.clone(),
+                compliance: Compliance::NotApplicable,
+                annotation: why.to_string(),
+            }]
+        };
+        let status = item.configuration_item_status.as_deref().unwrap_or("OK");
+        if left_scope {
+            return Ok(not_applicable("The resource share left the rule's scope."));
+        }
+        if matches!(status, "ResourceDeleted" | "ResourceDeletedNotRecorded") {
+            return Ok(not_applicable("The resource share was deleted."));
+        }
+        match ram_api::share(ram, &arn).await? {
+            None => Ok(not_applicable("The resource share no longer exists.")),
+            Some(share) => {
+                let verdict = evaluate(&share, org, params, now_secs());
+                log_verdict(&verdict);
+                outcome.verdicts.push(summary(&verdict));
+                Ok(vec![ShareEvaluation {
+                    resource_id: share.arn.clone(),
+                    compliance: verdict.compliance,
+                    annotation: verdict.annotation,
+                }])
+            }
+        }
+    }
+
+    async fn handle_cloudtrail(&self, event: Value) -> Result<RuleOutcome, RuleError> {
+        let event: aws_lambda_events::event::eventbridge::EventBridgeEvent<CloudTrailDetail> =
+            serde_json::from_value(event)
+                .map_err(|e| RuleError::BadEvent(format!("not an EventBridge event: {e}")))?;
+        let source = event.detail.event_source.clone().unwrap_or_default();
+        let name = event.detail.event_name.clone().unwrap_or_default();
+        let mut outcome = RuleOutcome {
+            trigger: "cloudtrail".into(),
+            account: event.account.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        if event.detail_type != "AWS API Call via CloudTrail"
+            || source != "ram.amazonaws.com"
+            || !NEAR_REAL_TIME_EVENTS.contains(&name.as_str())
+        {
+            info!(detail_type = %event.detail_type, event_source = %source, event_name = %name, "event ignored: not a RAM sharing change");
+            outcome.evaluation_started = Some(false);
+            return Ok(outcome);
+        }
+        let rule = self.rule_name.as_deref().ok_or_else(|| {
+            RuleError::BadEvent(
+                "CONFIG_RULE_NAME is not set, so no evaluation can be started".into(),
+            )
+        })?;
+        let started = config_api::start_rule_evaluation(&self.config, rule).await?;
+        match started {
+            StartOutcome::Started => info!(rule = %rule, event_name = %name, "evaluation started"),
+            StartOutcome::AlreadyRunning => {
+                info!(rule = %rule, event_name = %name, "evaluation already running; the next run or sweep covers this change")
+            }
+        }
+        outcome.evaluation_started = Some(started == StartOutcome::Started);
+        Ok(outcome)
+    }
+
+    /// The RAM client on the function's own credentials (for callers that need it).
+    pub fn ram(&self) -> &aws_sdk_ram::Client {
+        &self.ram
+    }
+}
+
+/// The share ARN a configuration item names: its `ARN`, or its resource id when that is an ARN,
+/// or an ARN built from the item's account, Region and id.
+fn share_arn(item: &ConfigurationItem) -> Result<String, RuleError> {
+    if let Some(arn) = item.arn.as_deref().filter(|a| a.starts_with("arn:")) {
+        return Ok(arn.to_string());
+    }
+    let id = item
+        .resource_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| RuleError::BadEvent("configuration item has no resourceId".into()))?;
+    if id.starts_with("arn:") {
+        return Ok(id.to_string());
+    }
+    match (item.aws_region.as_deref(), item.aws_account_id.as_deref()) {
+        (Some(region), Some(account)) => Ok(format!(
+            "arn:aws:ram:{region}:{account}:resource-share/{id}"
+        )),
+        _ => Err(RuleError::BadEvent(format!(
+            "configuration item {id} has neither an ARN nor a Region and account"
+        ))),
+    }
+}
+
+fn summary(v: &ShareVerdict) -> VerdictSummary {
+    VerdictSummary {
+        share_arn: v.share_arn.clone(),
+        compliance: v.compliance.as_str().to_string(),
+        outside: v.external.iter().map(|p| p.entity.clone()).collect(),
+    }
+}
+
+/// One log line per verdict, and a warning per disagreement with RAM's `external` flag.
+fn log_verdict(v: &ShareVerdict) {
+    for m in &v.flag_mismatches {
+        warn!(
+            share_arn = %v.share_arn,
+            principal = %m.entity,
+            ram_external = m.ram_external,
+            ramguard_external = m.ramguard_external,
+            "RAM's external flag disagrees with the organization snapshot"
+        );
+    }
+    let outside: Vec<&str> = v.external.iter().map(|p| p.entity.as_str()).collect();
+    info!(
+        share_arn = %v.share_arn,
+        verdict = v.compliance.as_str(),
+        reason = %serde_json::to_string(&v.reason).unwrap_or_default(),
+        outside = ?outside,
+        "verdict"
+    );
+}

@@ -1,0 +1,481 @@
+//! The config rule against the stand-in, through the real SDK.
+
+use std::collections::BTreeMap;
+
+use ramguard::Parameters;
+use ramguard_config_rule::{RuleError, RuleHandler};
+use ramguard_testkit::{put_config_rule, standin, Fault, ShareSpec, World, OUTSIDER};
+use serde_json::{json, Value};
+
+const RULE: &str = "ramguard-ram-shares";
+
+async fn handler(world: &World) -> RuleHandler {
+    RuleHandler::new(
+        world.management.clone(),
+        Some(RULE.into()),
+        Parameters::default(),
+    )
+}
+
+fn scheduled(world: &World, account: &str, params: Value) -> Value {
+    world.standin.rule_event(json!({
+        "account": account,
+        "ruleName": RULE,
+        "messageType": "ScheduledNotification",
+        "ruleParameters": params.to_string(),
+    }))
+}
+
+async fn results(config: &aws_sdk_config::Client) -> BTreeMap<String, (String, String)> {
+    let pages: Vec<_> = config
+        .get_compliance_details_by_config_rule()
+        .config_rule_name(RULE)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("GetComplianceDetailsByConfigRule");
+    pages
+        .into_iter()
+        .flat_map(|p| p.evaluation_results.unwrap_or_default())
+        .map(|r| {
+            let id = r
+                .evaluation_result_identifier
+                .and_then(|i| i.evaluation_result_qualifier)
+                .and_then(|q| q.resource_id)
+                .unwrap_or_default();
+            (
+                id,
+                (
+                    r.compliance_type
+                        .map(|c| c.as_str().to_string())
+                        .unwrap_or_default(),
+                    r.annotation.unwrap_or_default(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sweep_judges_every_principal_form_and_status() {
+    let world = World::new(2).await;
+    world.config_rule(RULE, json!({})).await;
+    let member = world.org.members[0].as_str();
+    let role_in = format!("arn:aws:iam::{member}:role/app");
+    let role_out = format!("arn:aws:iam::{OUTSIDER}:role/partner");
+    let inside = world
+        .share(
+            "inside",
+            true,
+            &[
+                member,
+                &world.org.arn,
+                &world.org.nested_ou.arn,
+                &role_in,
+                "logs.amazonaws.com",
+            ],
+        )
+        .await;
+    let accepted = world.share("accepted", true, &[OUTSIDER]).await;
+    world.accept_invitations(OUTSIDER).await;
+    let pending = world.share("pending", true, &["888888888888"]).await;
+    let iam_out = world.share("iam-outside", true, &[&role_out]).await;
+    let fixed = world.share("fixed", true, &["777777777777", member]).await;
+    world
+        .ram()
+        .disassociate_resource_share()
+        .resource_share_arn(&fixed)
+        .principals("777777777777")
+        .send()
+        .await
+        .unwrap();
+    let exempt = world
+        .share_with(ShareSpec {
+            name: "exempt",
+            allow_external: true,
+            principals: &["666666666666"],
+            tags: &[("ramguard:exempt", "approved by secops")],
+        })
+        .await;
+    let deleted = world.share("deleted", true, &["555555555555"]).await;
+    world
+        .ram()
+        .delete_resource_share()
+        .resource_share_arn(&deleted)
+        .send()
+        .await
+        .unwrap();
+
+    let outcome = handler(&world)
+        .await
+        .handle(
+            scheduled(&world, &world.org.management, json!({})),
+            &world.org.management,
+        )
+        .await
+        .expect("sweep");
+    assert_eq!(
+        (
+            outcome.compliant,
+            outcome.non_compliant,
+            outcome.not_applicable
+        ),
+        (2, 3, 2)
+    );
+
+    let got = results(&world.config()).await;
+    assert_eq!(got[&inside].0, "COMPLIANT");
+    assert_eq!(got[&fixed].0, "COMPLIANT");
+    assert_eq!(
+        got[&accepted],
+        (
+            "NON_COMPLIANT".into(),
+            format!("1 principal outside the organization: {OUTSIDER}")
+        )
+    );
+    assert_eq!(
+        got[&pending].0, "NON_COMPLIANT",
+        "a pending invitation is exposure"
+    );
+    assert!(got[&iam_out].1.contains(&role_out));
+    assert_eq!(got[&exempt].0, "NOT_APPLICABLE");
+    assert_eq!(got[&deleted].0, "NOT_APPLICABLE");
+}
+
+#[tokio::test]
+async fn trusted_accounts_strict_mode_and_service_principals_follow_parameters() {
+    let world = World::new(1).await;
+    world.config_rule(RULE, json!({})).await;
+    let partner = world.share("partner", true, &[OUTSIDER]).await;
+    let service = world.share("service", true, &["logs.amazonaws.com"]).await;
+    let open = world
+        .share("open", true, &[world.org.members[0].as_str()])
+        .await;
+    let params = json!({
+        "TrustedAccountIds": OUTSIDER,
+        "ServicePrincipals": "flag",
+        "FlagAllowExternalPrincipals": "true",
+    });
+    handler(&world)
+        .await
+        .handle(
+            scheduled(&world, &world.org.management, params),
+            &world.org.management,
+        )
+        .await
+        .unwrap();
+    let got = results(&world.config()).await;
+    assert_eq!(got[&service].0, "NON_COMPLIANT");
+    assert!(got[&open].1.contains("allowExternalPrincipals"));
+    assert!(
+        got[&partner].1.contains("allowExternalPrincipals"),
+        "trusted, but strict mode flags the open share"
+    );
+}
+
+#[tokio::test]
+async fn many_shares_and_associations_are_read_in_bulk() {
+    let world = World::new(3).await;
+    world.config_rule(RULE, json!({})).await;
+    let ram = world.ram();
+    let m = &world.org.members;
+    for i in 0..520 {
+        let mut req = ram
+            .create_resource_share()
+            .name(format!("bulk-{i}"))
+            .principals(&m[0])
+            .principals(&m[1]);
+        req = if i % 10 == 0 {
+            req.principals(OUTSIDER)
+        } else {
+            req.principals(&m[2])
+        };
+        req.send().await.unwrap();
+    }
+    let account = world.org.management.clone();
+    standin().control("DELETE", "/_standin/calls", Value::Null);
+    let outcome = handler(&world)
+        .await
+        .handle(scheduled(&world, &account, json!({})), &account)
+        .await
+        .unwrap();
+    assert_eq!((outcome.compliant, outcome.non_compliant), (468, 52));
+    assert_eq!(outcome.put_evaluations_calls, 6);
+    let calls: BTreeMap<_, _> = standin()
+        .calls(&account)
+        .into_iter()
+        .map(|c| (c.operation, c.count))
+        .collect();
+    assert_eq!(
+        calls["GetResourceShares"], 2,
+        "520 shares: two pages of 500"
+    );
+    assert_eq!(
+        calls["GetResourceShareAssociations"], 4,
+        "1,560 associations: four pages of 500"
+    );
+    assert_eq!(calls["PutEvaluations"], 6);
+    assert_eq!(results(&world.config()).await.len(), 520);
+}
+
+#[tokio::test]
+async fn a_share_evaluated_before_and_gone_now_becomes_not_applicable() {
+    let world = World::new(1).await;
+    world.config_rule(RULE, json!({})).await;
+    let account = world.org.management.clone();
+    let vanished = format!("arn:aws:ram:us-east-1:{account}:resource-share/vanished");
+    let token = scheduled(&world, &account, json!({}))["resultToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ramguard::aws::config::put_evaluations(
+        &world.config(),
+        &token,
+        &[ramguard::aws::config::ShareEvaluation {
+            resource_id: vanished.clone(),
+            compliance: ramguard::Compliance::NonCompliant,
+            annotation: "earlier".into(),
+        }],
+        aws_smithy_types::DateTime::from_secs(1_700_000_000),
+    )
+    .await
+    .unwrap();
+    handler(&world)
+        .await
+        .handle(scheduled(&world, &account, json!({})), &account)
+        .await
+        .unwrap();
+    assert_eq!(
+        results(&world.config()).await[&vanished].0,
+        "NOT_APPLICABLE"
+    );
+}
+
+#[tokio::test]
+async fn change_notifications_re_read_the_share_live() {
+    let world = World::new(1).await;
+    world.config_rule(RULE, json!({})).await;
+    let account = world.org.management.clone();
+    let share = world.share("changed", true, &[OUTSIDER]).await;
+    let change = |status: &str, left: bool, oversized: bool| {
+        let item = json!({"resourceType": "AWS::RAM::ResourceShare", "resourceId": share, "ARN": share,
+                          "configurationItemStatus": status, "awsAccountId": account, "awsRegion": "us-east-1"});
+        let mut spec = json!({"account": account, "ruleName": RULE, "eventLeftScope": left});
+        if oversized {
+            spec["messageType"] = json!("OversizedConfigurationItemChangeNotification");
+            spec["configurationItemSummary"] = item;
+        } else {
+            spec["messageType"] = json!("ConfigurationItemChangeNotification");
+            spec["configurationItem"] = item;
+        }
+        world.standin.rule_event(spec)
+    };
+    let h = handler(&world).await;
+    let out = h
+        .handle(change("OK", false, false), &account)
+        .await
+        .unwrap();
+    assert_eq!(out.non_compliant, 1);
+    let out = h.handle(change("OK", false, true), &account).await.unwrap();
+    assert_eq!(out.non_compliant, 1);
+    let out = h.handle(change("OK", true, false), &account).await.unwrap();
+    assert_eq!(out.not_applicable, 1);
+    assert_eq!(results(&world.config()).await[&share].0, "NOT_APPLICABLE");
+    let out = h
+        .handle(change("ResourceDeleted", false, false), &account)
+        .await
+        .unwrap();
+    assert_eq!(out.not_applicable, 1);
+}
+
+#[tokio::test]
+async fn org_wide_mode_acts_in_the_member_account_through_its_role() {
+    let world = World::new(2).await;
+    let member = world.org.members[1].clone();
+    let member_cfg = world.standin.config_for(&member).await;
+    put_config_rule(
+        &aws_sdk_config::Client::new(&member_cfg),
+        &world.org.management,
+        RULE,
+        json!({}),
+    )
+    .await;
+    let share = aws_sdk_ram::Client::new(&member_cfg)
+        .create_resource_share()
+        .name("member-share")
+        .principals(OUTSIDER)
+        .send()
+        .await
+        .unwrap()
+        .resource_share
+        .unwrap()
+        .resource_share_arn
+        .unwrap();
+    let event = scheduled(
+        &world,
+        &member,
+        json!({"ExecutionRoleName": "ramguard-member"}),
+    );
+    let out = handler(&world)
+        .await
+        .handle(event, &world.org.management)
+        .await
+        .unwrap();
+    assert_eq!(out.non_compliant, 1);
+    let got = results(&aws_sdk_config::Client::new(&member_cfg)).await;
+    assert_eq!(got[&share].0, "NON_COMPLIANT");
+
+    let event = scheduled(&world, &member, json!({}));
+    let err = handler(&world)
+        .await
+        .handle(event, &world.org.management)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RuleError::NoExecutionRole { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn throttling_on_ram_and_organizations_loses_no_evaluation() {
+    let world = World::new(1).await;
+    world.config_rule(RULE, json!({})).await;
+    let account = world.org.management.clone();
+    for i in 0..3 {
+        world.share(&format!("t{i}"), true, &[OUTSIDER]).await;
+    }
+    for (service, op) in [
+        ("ram", "GetResourceShares"),
+        ("ram", "GetResourceShareAssociations"),
+        ("organizations", "ListAccounts"),
+        ("organizations", "DescribeOrganization"),
+    ] {
+        world
+            .standin
+            .inject_fault(Fault::throttle(service, op, &account, 2));
+    }
+    let out = handler(&world)
+        .await
+        .handle(scheduled(&world, &account, json!({})), &account)
+        .await
+        .unwrap();
+    assert_eq!(out.non_compliant, 3);
+    assert_eq!(results(&world.config()).await.len(), 3);
+}
+
+#[tokio::test]
+async fn bad_input_is_an_error_and_reports_nothing() {
+    let world = World::new(0).await;
+    world.config_rule(RULE, json!({})).await;
+    let account = world.org.management.clone();
+    world.share("x", true, &[OUTSIDER]).await;
+    let h = handler(&world).await;
+    let good = scheduled(&world, &account, json!({}));
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            {
+                let mut e = good.clone();
+                e["invokingEvent"] = json!("{not json");
+                e
+            },
+            "invokingEvent",
+        ),
+        (
+            {
+                let mut e = good.clone();
+                e["invokingEvent"] = json!(json!({"messageType": "Nonsense"}).to_string());
+                e
+            },
+            "messageType",
+        ),
+        (
+            {
+                let mut e = good.clone();
+                e["ruleParameters"] = json!("[1,2]");
+                e
+            },
+            "rule parameters",
+        ),
+        (
+            {
+                let mut e = good.clone();
+                e["ruleParameters"] = json!("{\"TrustedAccountIds\":\"12\"}");
+                e
+            },
+            "TrustedAccountIds",
+        ),
+        (
+            {
+                let mut e = good.clone();
+                e.as_object_mut().unwrap().remove("resultToken");
+                e
+            },
+            "resultToken",
+        ),
+        (json!({"hello": "world"}), "neither"),
+    ];
+    for (event, needle) in cases {
+        let err = h.handle(event, &account).await.unwrap_err();
+        assert!(
+            err.to_string().contains(needle),
+            "{err} should name {needle}"
+        );
+    }
+    assert!(results(&world.config()).await.is_empty());
+
+    // a failing org snapshot is an error, never a COMPLIANT
+    world.standin.inject_fault(ramguard_testkit::Fault {
+        service: "organizations",
+        operation: Some("DescribeOrganization"),
+        kind: "AccessDeniedException",
+        count: None,
+        fraction: None,
+        account: &account,
+    });
+    let err = h.handle(good, &account).await.unwrap_err();
+    assert!(matches!(err, RuleError::OrgSnapshot(_)), "{err}");
+    assert!(results(&world.config()).await.is_empty());
+}
+
+#[tokio::test]
+async fn cloudtrail_events_start_an_evaluation_and_tolerate_one_in_progress() {
+    let world = World::new(0).await;
+    world.config_rule(RULE, json!({})).await;
+    let account = world.org.management.clone();
+    let event = |name: &str, source: &str| {
+        json!({
+            "version": "0", "id": "e", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ram",
+            "account": account, "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {"eventSource": source, "eventName": name}
+        })
+    };
+    let h = handler(&world).await;
+    let out = h
+        .handle(
+            event("AssociateResourceShare", "ram.amazonaws.com"),
+            &account,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.evaluation_started, Some(true));
+    let out = h
+        .handle(event("CreateResourceShare", "ram.amazonaws.com"), &account)
+        .await
+        .unwrap();
+    assert_eq!(
+        out.evaluation_started,
+        Some(false),
+        "LimitExceeded is not an error"
+    );
+    let out = h
+        .handle(event("GetResourceShares", "ram.amazonaws.com"), &account)
+        .await
+        .unwrap();
+    assert_eq!(out.evaluation_started, Some(false));
+    let started: Vec<_> = world
+        .standin
+        .started_evaluations()
+        .into_iter()
+        .filter(|s| s["account"] == json!(account))
+        .collect();
+    assert_eq!(started.len(), 1);
+}
