@@ -13,7 +13,11 @@ fn load(name: &str) -> Value {
 #[tokio::test]
 async fn every_sample_event_is_understood() {
     let cfg = standin().config_for("111111111111").await;
-    let handler = RuleHandler::new(cfg, Some("ramguard-ram-shares".into()), Parameters::default());
+    let handler = RuleHandler::new(
+        cfg,
+        Some("ramguard-ram-shares".into()),
+        Parameters::default(),
+    );
     for name in [
         "scheduled-notification.json",
         "configuration-item-change.json",
@@ -28,7 +32,10 @@ async fn every_sample_event_is_understood() {
         assert!(matches!(err, RuleError::OrgSnapshot(_)), "{name}: {err}");
     }
     let out = handler
-        .handle(load("cloudtrail-associate-resource-share.json"), "111111111111")
+        .handle(
+            load("cloudtrail-associate-resource-share.json"),
+            "111111111111",
+        )
         .await;
     // the rule does not exist in a fresh stand-in: Config answers NoSuchConfigRuleException
     assert!(out.unwrap_err().to_string().contains("NoSuchConfigRule"));

@@ -22,10 +22,14 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        let message = match err.message() {
+            Some(m) => m.to_string(),
+            None => DisplayErrorContext(&err).to_string(),
+        };
         AwsError {
             operation,
             code: err.code().map(str::to_string),
-            message: DisplayErrorContext(&err).to_string(),
+            message,
         }
     }
 
