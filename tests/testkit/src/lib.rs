@@ -199,21 +199,12 @@ impl StandIn {
             .await
     }
 
-    /// SDK configuration acting as `account`, through credentials of a role assumed there.
+    /// SDK configuration acting as `account`, through credentials of a role assumed there
+    /// (the same assume-role path ramguard's org-wide mode uses).
     pub async fn config_for(&self, account: &str) -> SdkConfig {
         let base = self.sdk_config().await;
-        let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
-            "arn:aws:iam::{account}:role/{TEST_ROLE}"
-        ))
-        .session_name("ramguard-test")
-        .configure(&base)
-        .build()
-        .await;
-        base.into_builder()
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-            )
-            .build()
+        let role = ramguard::aws::credentials::member_role_arn("aws", account, TEST_ROLE);
+        ramguard::aws::credentials::assume_role(&base, &role, "ramguard-test").await
     }
 }
 
