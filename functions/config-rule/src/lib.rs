@@ -104,7 +104,6 @@ pub struct RuleHandler {
     base: SdkConfig,
     organizations: aws_sdk_organizations::Client,
     config: aws_sdk_config::Client,
-    ram: aws_sdk_ram::Client,
     org_cache: OrgCache,
     members: Mutex<HashMap<String, SdkConfig>>,
     /// The rule's name, for the near-real-time path (StartConfigRulesEvaluation).
@@ -131,7 +130,6 @@ impl RuleHandler {
         RuleHandler {
             organizations: aws_sdk_organizations::Client::new(&base),
             config: aws_sdk_config::Client::new(&base),
-            ram: aws_sdk_ram::Client::new(&base),
             base,
             org_cache: OrgCache::new(),
             members: Mutex::new(HashMap::new()),
@@ -405,11 +403,6 @@ impl RuleHandler {
         }
         outcome.evaluation_started = Some(started == StartOutcome::Started);
         Ok(outcome)
-    }
-
-    /// The RAM client on the function's own credentials (for callers that need it).
-    pub fn ram(&self) -> &aws_sdk_ram::Client {
-        &self.ram
     }
 }
 

@@ -244,7 +244,7 @@ def _associate(call: Call, share: Share, principals: list, resources: list, now:
         if assoc is None:
             assoc = Association(share.arn, principal, "PRINCIPAL", "ASSOCIATING", plan.external, now, now)
             STATE.associations.append(assoc)
-        assoc.external, assoc.created = plan.external, assoc.created
+        assoc.external = plan.external
         if plan.invite_account:
             assoc.move("ASSOCIATING", None, now)
             inv_arn = f"arn:aws:ram:{call.region}:{call.account}:resource-share-invitation/{uuid.uuid4()}"
