@@ -2,10 +2,12 @@
 
 pub mod aws;
 pub mod evaluate;
+pub mod finding;
 pub mod logging;
 pub mod org;
 pub mod params;
 pub mod principal;
+pub mod remediate;
 pub mod share;
 
 pub use evaluate::{

@@ -4,6 +4,7 @@ pub mod config;
 pub mod credentials;
 pub mod organizations;
 pub mod ram;
+pub mod securityhub;
 
 use aws_sdk_ram::error::ProvideErrorMetadata;
 use aws_smithy_types::error::display::DisplayErrorContext;

@@ -120,3 +120,50 @@ pub async fn share(
         .collect();
     Ok(Some(share))
 }
+
+/// Disassociates principals from a share with an idempotency token; returns each association's
+/// status as RAM reports it right after (DISASSOCIATING while RAM works on it).
+pub async fn disassociate_principals(
+    client: &aws_sdk_ram::Client,
+    share_arn: &str,
+    principals: &[String],
+    client_token: &str,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let out = client
+        .disassociate_resource_share()
+        .resource_share_arn(share_arn)
+        .set_principals(Some(principals.to_vec()))
+        .client_token(client_token)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DisassociateResourceShare", e))?;
+    Ok(out
+        .resource_share_associations
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|a| {
+            Some((
+                a.associated_entity?,
+                a.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            ))
+        })
+        .collect())
+}
+
+/// Sets allowExternalPrincipals=false, sending the share's name too so nothing else changes.
+pub async fn disallow_external_principals(
+    client: &aws_sdk_ram::Client,
+    share: &ResourceShare,
+    client_token: &str,
+) -> Result<(), AwsError> {
+    client
+        .update_resource_share()
+        .resource_share_arn(&share.arn)
+        .name(&share.name)
+        .allow_external_principals(false)
+        .client_token(client_token)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("UpdateResourceShare", e))?;
+    Ok(())
+}

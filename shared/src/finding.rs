@@ -1,0 +1,667 @@
+//! Security Hub findings (ASFF 2018-10-08) for shares that reach outside the organization:
+//! one finding per (share, outside principal), plus one per share flagged in strict mode.
+//! Pure: the ids, texts, severities and the reconciliation with earlier findings.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::evaluate::{ExternalPrincipal, OutsideReason, ShareVerdict, VerdictReason};
+use crate::principal::PrincipalKind;
+use crate::share::ResourceShare;
+
+pub const SCHEMA_VERSION: &str = "2018-10-08";
+/// The GeneratorId of every ramguard finding: how earlier findings are found again.
+pub const GENERATOR_ID: &str = "ramguard/ram-share-outside-organization";
+pub const FINDING_TYPE: &str =
+    "Software and Configuration Checks/AWS Security Best Practices/RAM Sharing Outside Organization";
+pub const RELATED_REQUIREMENT: &str = "AWS Well-Architected SEC03-BP08";
+pub const RAM_DOC_URL: &str =
+    "https://docs.aws.amazon.com/ram/latest/userguide/working-with-sharing-update.html";
+/// ProductFields keys.
+pub const FIELD_SHARE_ARN: &str = "ramguard/ShareArn";
+pub const FIELD_PRINCIPAL: &str = "ramguard/Principal";
+
+const MAX_ID: usize = 512;
+const MAX_TITLE: usize = 256;
+const MAX_DESCRIPTION: usize = 1024;
+const MAX_OTHER_VALUE: usize = 1023;
+const MAX_RECOMMENDATION: usize = 512;
+
+/// Severity label, highest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SeverityLabel {
+    High,
+    Medium,
+    Low,
+}
+
+impl SeverityLabel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeverityLabel::High => "HIGH",
+            SeverityLabel::Medium => "MEDIUM",
+            SeverityLabel::Low => "LOW",
+        }
+    }
+}
+
+/// What a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject<'a> {
+    Principal(&'a ExternalPrincipal),
+    /// Strict mode: the share allows external principals.
+    AllowsExternalPrincipals,
+}
+
+/// Severity: an established association with an outside account, IAM principal or foreign
+/// organization is HIGH; a pending invitation or a flagged service principal is MEDIUM; the
+/// strict-mode flag alone is LOW.
+pub fn severity(subject: &Subject<'_>) -> SeverityLabel {
+    match subject {
+        Subject::AllowsExternalPrincipals => SeverityLabel::Low,
+        Subject::Principal(p) if p.is_pending() => SeverityLabel::Medium,
+        Subject::Principal(p) if p.reason == OutsideReason::FlaggedServicePrincipal => {
+            SeverityLabel::Medium
+        }
+        Subject::Principal(_) => SeverityLabel::High,
+    }
+}
+
+fn severity_original(label: SeverityLabel) -> &'static str {
+    match label {
+        SeverityLabel::High => "70",
+        SeverityLabel::Medium => "40",
+        SeverityLabel::Low => "10",
+    }
+}
+
+/// The deterministic finding Id for a (share, principal) pair, so repeated imports update one
+/// finding. Readable when it fits ASFF's 512 characters, else a digest of the principal.
+pub fn finding_id(share_arn: &str, subject: &Subject<'_>) -> String {
+    let readable = match subject {
+        Subject::Principal(p) => format!("{share_arn}/principal/{}", p.entity),
+        Subject::AllowsExternalPrincipals => format!("{share_arn}/allow-external-principals"),
+    };
+    if readable.chars().count() <= MAX_ID {
+        return readable;
+    }
+    let entity = match subject {
+        Subject::Principal(p) => p.entity.as_str(),
+        Subject::AllowsExternalPrincipals => "",
+    };
+    format!("{share_arn}/principal-sha256/{}", sha256_hex(entity))
+}
+
+pub(crate) fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Severity {
+    pub label: SeverityLabel,
+    pub original: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FindingProviderFields {
+    pub severity: Severity,
+    pub types: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Recommendation {
+    pub text: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Remediation {
+    pub recommendation: Recommendation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourceDetails {
+    pub other: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Resource {
+    #[serde(rename = "Type")]
+    pub resource_type: String,
+    pub id: String,
+    pub partition: String,
+    pub region: String,
+    pub details: ResourceDetails,
+}
+
+/// ASFF Compliance.Status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ComplianceStatus {
+    Passed,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FindingCompliance {
+    pub status: ComplianceStatus,
+    pub related_requirements: Vec<String>,
+}
+
+/// ASFF RecordState.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RecordState {
+    Active,
+    Archived,
+}
+
+/// One ASFF finding, serialized with ASFF's attribute names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Finding {
+    pub schema_version: String,
+    pub id: String,
+    pub product_arn: String,
+    pub generator_id: String,
+    pub aws_account_id: String,
+    pub types: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub first_observed_at: String,
+    pub last_observed_at: String,
+    pub finding_provider_fields: FindingProviderFields,
+    pub title: String,
+    pub description: String,
+    pub remediation: Remediation,
+    pub product_fields: BTreeMap<String, String>,
+    pub resources: Vec<Resource>,
+    pub compliance: FindingCompliance,
+    pub record_state: RecordState,
+}
+
+impl Finding {
+    /// The serialized size, for BatchImportFindings' per-finding and per-call limits.
+    pub fn size(&self) -> usize {
+        serde_json::to_vec(self)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX)
+    }
+}
+
+/// Where findings are imported: the share owner's account (Security Hub accepts a finding only
+/// from the account it names) in the share's Region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingContext {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    /// ASFF timestamp of this run.
+    pub now: String,
+}
+
+/// The custom-integration product ARN of an account.
+pub fn product_arn(partition: &str, region: &str, account: &str) -> String {
+    format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default")
+}
+
+fn principal_kind_text(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::Account => "AWS account",
+        PrincipalKind::Organization => "organization",
+        PrincipalKind::OrganizationalUnit => "organizational unit",
+        PrincipalKind::IamRole => "IAM role",
+        PrincipalKind::IamUser => "IAM user",
+        PrincipalKind::ServicePrincipal => "service principal",
+        PrincipalKind::Unrecognized => "unrecognized principal",
+    }
+}
+
+/// The findings a verdict calls for: one per outside principal, or one for the strict-mode flag.
+/// Compliant, exempt and deleted shares call for none.
+pub fn findings_for(
+    share: &ResourceShare,
+    verdict: &ShareVerdict,
+    ctx: &FindingContext,
+) -> Vec<Finding> {
+    match verdict.reason {
+        VerdictReason::OutsidePrincipals => verdict
+            .external
+            .iter()
+            .map(|p| build(share, &Subject::Principal(p), ctx))
+            .collect(),
+        VerdictReason::AllowsExternalPrincipals => {
+            vec![build(share, &Subject::AllowsExternalPrincipals, ctx)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn build(share: &ResourceShare, subject: &Subject<'_>, ctx: &FindingContext) -> Finding {
+    let label = severity(subject);
+    let name = if share.name.is_empty() {
+        share.arn.as_str()
+    } else {
+        share.name.as_str()
+    };
+    let mut other = BTreeMap::from([
+        ("shareName".to_string(), clip(&share.name, MAX_OTHER_VALUE)),
+        ("shareOwner".to_string(), share.owner.clone()),
+        (
+            "allowExternalPrincipals".to_string(),
+            share.allow_external_principals.to_string(),
+        ),
+    ]);
+    let mut product_fields = BTreeMap::from([(FIELD_SHARE_ARN.to_string(), share.arn.clone())]);
+    let (title, description, recommendation) = match subject {
+        Subject::Principal(p) => {
+            let kind = principal_kind_text(p.kind);
+            other.insert("principal".into(), clip(&p.entity, MAX_OTHER_VALUE));
+            other.insert("principalKind".into(), p.kind.as_str().into());
+            other.insert("associationStatus".into(), p.status.clone());
+            other.insert("outsideReason".into(), p.reason.as_str().into());
+            product_fields.insert(FIELD_PRINCIPAL.into(), clip(&p.entity, 2047));
+            let state = if p.is_pending() {
+                "has a pending invitation to"
+            } else {
+                "has access to"
+            };
+            (
+                format!("RAM resource share {name} is shared outside the organization"),
+                format!(
+                    "The {kind} {} ({}) {state} the AWS RAM resource share {} owned by account {}. \
+                     Association status: {}.",
+                    p.entity,
+                    p.reason.as_str(),
+                    share.arn,
+                    share.owner,
+                    p.status
+                ),
+                format!(
+                    "Remove {} from the resource share (DisassociateResourceShare) unless it is a \
+                     trusted partner; then list it in TrustedAccountIds or tag the share with the \
+                     exemption tag.",
+                    p.entity
+                ),
+            )
+        }
+        Subject::AllowsExternalPrincipals => (
+            format!("RAM resource share {name} allows principals outside the organization"),
+            format!(
+                "The AWS RAM resource share {} owned by account {} allows external principals \
+                 (allowExternalPrincipals=true), so it can be shared outside the organization.",
+                share.arn, share.owner
+            ),
+            "Set allowExternalPrincipals to false on the resource share (UpdateResourceShare) so \
+             it can only be shared inside the organization."
+                .to_string(),
+        ),
+    };
+    Finding {
+        schema_version: SCHEMA_VERSION.into(),
+        id: finding_id(&share.arn, subject),
+        product_arn: product_arn(&ctx.partition, &ctx.region, &ctx.account),
+        generator_id: GENERATOR_ID.into(),
+        aws_account_id: ctx.account.clone(),
+        types: vec![FINDING_TYPE.into()],
+        created_at: ctx.now.clone(),
+        updated_at: ctx.now.clone(),
+        first_observed_at: ctx.now.clone(),
+        last_observed_at: ctx.now.clone(),
+        finding_provider_fields: FindingProviderFields {
+            severity: Severity {
+                label,
+                original: severity_original(label).into(),
+            },
+            types: vec![FINDING_TYPE.into()],
+        },
+        title: clip(&title, MAX_TITLE),
+        description: clip(&description, MAX_DESCRIPTION),
+        remediation: Remediation {
+            recommendation: Recommendation {
+                text: clip(&recommendation, MAX_RECOMMENDATION),
+                url: RAM_DOC_URL.into(),
+            },
+        },
+        product_fields,
+        resources: vec![Resource {
+            resource_type: "Other".into(),
+            id: share.arn.clone(),
+            partition: ctx.partition.clone(),
+            region: ctx.region.clone(),
+            details: ResourceDetails { other },
+        }],
+        compliance: FindingCompliance {
+            status: ComplianceStatus::Failed,
+            related_requirements: vec![RELATED_REQUIREMENT.into()],
+        },
+        record_state: RecordState::Active,
+    }
+}
+
+/// An earlier ramguard finding, as Security Hub returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingFinding {
+    pub id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub first_observed_at: Option<String>,
+    /// ACTIVE and not PASSED: still open.
+    pub open: bool,
+}
+
+/// What to send to Security Hub for one share.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reconciliation {
+    /// New findings and updates of open or reopened ones.
+    pub import: Vec<Finding>,
+    /// Earlier open findings no longer called for: (Id, the UpdatedAt to resolve them with).
+    pub resolve: Vec<(String, String)>,
+    /// Earlier findings already resolved and still not called for.
+    pub already_resolved: usize,
+}
+
+/// The earliest timestamp strictly after `previous`, or `now` when that is later: UpdatedAt only
+/// moves forward, even when the clock does not.
+pub fn next_updated_at(now: &str, previous: &str) -> String {
+    let (Some(now_ms), Some(prev_ms)) = (timestamp_millis(now), timestamp_millis(previous)) else {
+        return now.to_string();
+    };
+    if now_ms > prev_ms {
+        now.to_string()
+    } else {
+        format_millis(prev_ms + 1)
+    }
+}
+
+/// Milliseconds since the epoch of an ASFF (RFC 3339) timestamp.
+pub fn timestamp_millis(text: &str) -> Option<i64> {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let t = DateTime::from_str(text, Format::DateTime).ok()?;
+    t.to_millis().ok()
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, the one timestamp form ramguard writes.
+pub fn format_millis(millis: i64) -> String {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let secs = millis.div_euclid(1000);
+    let ms = millis.rem_euclid(1000);
+    let whole = DateTime::from_secs(secs)
+        .fmt(Format::DateTime)
+        .unwrap_or_default();
+    format!("{}.{ms:03}Z", whole.trim_end_matches('Z'))
+}
+
+/// Matches the findings a share calls for with the ones Security Hub already holds: an existing
+/// finding keeps its CreatedAt and FirstObservedAt, UpdatedAt only moves forward, and open
+/// findings no longer called for are resolved.
+pub fn reconcile(desired: Vec<Finding>, existing: &[ExistingFinding], now: &str) -> Reconciliation {
+    let by_id: BTreeMap<&str, &ExistingFinding> =
+        existing.iter().map(|e| (e.id.as_str(), e)).collect();
+    let wanted: BTreeSet<String> = desired.iter().map(|f| f.id.clone()).collect();
+    let mut out = Reconciliation::default();
+    for mut finding in desired {
+        if let Some(prev) = by_id.get(finding.id.as_str()) {
+            finding.created_at = prev.created_at.clone();
+            finding.first_observed_at = prev
+                .first_observed_at
+                .clone()
+                .unwrap_or_else(|| prev.created_at.clone());
+            finding.updated_at = next_updated_at(now, &prev.updated_at);
+            finding.last_observed_at = finding.updated_at.clone();
+        }
+        out.import.push(finding);
+    }
+    for prev in existing {
+        if wanted.contains(&prev.id) {
+            continue;
+        }
+        if prev.open {
+            out.resolve
+                .push((prev.id.clone(), next_updated_at(now, &prev.updated_at)));
+        } else {
+            out.already_resolved += 1;
+        }
+    }
+    out
+}
+
+/// Splits items into batches of at most `max_count` items and `max_bytes` bytes (by `size`).
+pub fn batches<T>(
+    items: Vec<T>,
+    max_count: usize,
+    max_bytes: usize,
+    size: impl Fn(&T) -> usize,
+) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = Vec::new();
+    let mut bytes = 0;
+    for item in items {
+        let s = size(&item);
+        let full = out
+            .last()
+            .is_none_or(|b| b.len() >= max_count || bytes + s > max_bytes);
+        if full {
+            out.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += s;
+        out.last_mut().expect("a batch").push(item);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::Compliance;
+    use crate::share::ShareStatus;
+
+    fn share() -> ResourceShare {
+        ResourceShare {
+            arn: "arn:aws:ram:us-east-1:111111111111:resource-share/7f3c".into(),
+            name: "subnets".into(),
+            owner: "111111111111".into(),
+            status: ShareStatus::Active,
+            allow_external_principals: true,
+            tags: BTreeMap::new(),
+            principals: vec![],
+        }
+    }
+
+    fn outside(entity: &str, status: &str, kind: PrincipalKind) -> ExternalPrincipal {
+        ExternalPrincipal {
+            entity: entity.into(),
+            kind,
+            status: status.into(),
+            reason: OutsideReason::NotAMember,
+        }
+    }
+
+    fn verdict(external: Vec<ExternalPrincipal>, reason: VerdictReason) -> ShareVerdict {
+        ShareVerdict {
+            share_arn: share().arn,
+            compliance: Compliance::NonCompliant,
+            reason,
+            external,
+            flag_mismatches: vec![],
+            annotation: String::new(),
+        }
+    }
+
+    fn ctx() -> FindingContext {
+        FindingContext {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account: "111111111111".into(),
+            now: "2026-11-23T10:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn one_finding_per_outside_principal_with_ranked_severity() {
+        let v = verdict(
+            vec![
+                outside("999999999999", "ASSOCIATED", PrincipalKind::Account),
+                outside("888888888888", "ASSOCIATING", PrincipalKind::Account),
+                outside(
+                    "arn:aws:iam::777777777777:role/x",
+                    "ASSOCIATED",
+                    PrincipalKind::IamRole,
+                ),
+            ],
+            VerdictReason::OutsidePrincipals,
+        );
+        let f = findings_for(&share(), &v, &ctx());
+        let labels: Vec<_> = f
+            .iter()
+            .map(|f| f.finding_provider_fields.severity.label)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                SeverityLabel::High,
+                SeverityLabel::Medium,
+                SeverityLabel::High
+            ]
+        );
+        let strict = findings_for(
+            &share(),
+            &verdict(vec![], VerdictReason::AllowsExternalPrincipals),
+            &ctx(),
+        );
+        assert_eq!(strict.len(), 1);
+        assert_eq!(
+            strict[0].finding_provider_fields.severity.label,
+            SeverityLabel::Low
+        );
+        assert!(
+            SeverityLabel::High < SeverityLabel::Medium
+                && SeverityLabel::Medium < SeverityLabel::Low
+        );
+        assert_ne!(f[0].id, f[1].id);
+        assert_eq!(
+            f[0].id,
+            finding_id(&share().arn, &Subject::Principal(&v.external[0]))
+        );
+        assert_eq!(
+            f[0].product_arn,
+            "arn:aws:securityhub:us-east-1:111111111111:product/111111111111/default"
+        );
+    }
+
+    #[test]
+    fn long_principals_stay_within_asff_limits() {
+        let long = format!("arn:aws:iam::999999999999:role/{}", "p/".repeat(600));
+        let v = verdict(
+            vec![outside(&long, "ASSOCIATED", PrincipalKind::IamRole)],
+            VerdictReason::OutsidePrincipals,
+        );
+        let f = &findings_for(&share(), &v, &ctx())[0];
+        assert!(f.id.chars().count() <= MAX_ID && f.id.contains("principal-sha256/"));
+        assert!(f.title.chars().count() <= MAX_TITLE);
+        assert!(f.description.chars().count() <= MAX_DESCRIPTION);
+        assert!(f.resources[0]
+            .details
+            .other
+            .values()
+            .all(|v| v.chars().count() < 1024));
+        assert!(f.size() < 240 * 1024);
+    }
+
+    #[test]
+    fn reconcile_keeps_created_at_moves_updated_at_forward_and_resolves_the_rest() {
+        let v = verdict(
+            vec![outside(
+                "999999999999",
+                "ASSOCIATED",
+                PrincipalKind::Account,
+            )],
+            VerdictReason::OutsidePrincipals,
+        );
+        let desired = findings_for(&share(), &v, &ctx());
+        let id = desired[0].id.clone();
+        let existing = vec![
+            ExistingFinding {
+                id: id.clone(),
+                created_at: "2026-11-01T00:00:00.000Z".into(),
+                updated_at: "2026-11-23T10:00:00.000Z".into(),
+                first_observed_at: None,
+                open: true,
+            },
+            ExistingFinding {
+                id: "gone-open".into(),
+                created_at: "2026-11-01T00:00:00.000Z".into(),
+                updated_at: "2026-11-02T00:00:00.000Z".into(),
+                first_observed_at: None,
+                open: true,
+            },
+            ExistingFinding {
+                id: "gone-closed".into(),
+                created_at: "2026-11-01T00:00:00.000Z".into(),
+                updated_at: "2026-11-02T00:00:00.000Z".into(),
+                first_observed_at: None,
+                open: false,
+            },
+        ];
+        let r = reconcile(desired, &existing, "2026-11-23T10:00:00.000Z");
+        assert_eq!(r.import.len(), 1);
+        assert_eq!(r.import[0].created_at, "2026-11-01T00:00:00.000Z");
+        assert_eq!(r.import[0].updated_at, "2026-11-23T10:00:00.001Z");
+        assert_eq!(
+            r.resolve,
+            vec![(
+                "gone-open".to_string(),
+                "2026-11-23T10:00:00.000Z".to_string()
+            )]
+        );
+        assert_eq!(r.already_resolved, 1);
+    }
+
+    #[test]
+    fn timestamps_round_trip_with_milliseconds() {
+        assert_eq!(format_millis(1_795_000_000_123), "2026-11-18T11:06:40.123Z");
+        assert_eq!(
+            timestamp_millis("2026-11-18T11:06:40.123Z"),
+            Some(1_795_000_000_123)
+        );
+        assert_eq!(
+            timestamp_millis("2026-11-18T11:06:40Z"),
+            Some(1_795_000_000_000)
+        );
+        assert_eq!(
+            next_updated_at("2026-11-18T11:06:40Z", "2026-11-18T11:06:40.5Z"),
+            "2026-11-18T11:06:40.501Z"
+        );
+    }
+
+    #[test]
+    fn batches_respect_count_and_bytes() {
+        let b = batches((0..250).collect::<Vec<_>>(), 100, usize::MAX, |_| 1);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+        let b = batches(vec![4, 4, 4, 4], 100, 10, |x| *x);
+        assert_eq!(b, vec![vec![4, 4], vec![4, 4]]);
+        assert!(batches(Vec::<u8>::new(), 100, 10, |_| 1).is_empty());
+    }
+}

@@ -1,0 +1,465 @@
+//! The remediation plan for one share: which principals to disassociate, and why every other
+//! principal is left alone. Pure, and fail-closed: only a principal proved to be outside the
+//! organization, not trusted, and associated or invited is ever selected.
+
+use serde::Serialize;
+
+use crate::evaluate::{classify, exemption, Exemption, OutsideReason, Placement};
+use crate::finding::sha256_hex;
+use crate::org::OrgSnapshot;
+use crate::params::Parameters;
+use crate::principal::{Principal, PrincipalKind};
+use crate::share::{AssociationStatus, ResourceShare, ShareStatus};
+
+/// A principal the plan disassociates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedRemoval {
+    pub principal: String,
+    pub kind: PrincipalKind,
+    pub status_before: String,
+    pub reason: OutsideReason,
+}
+
+/// Why a principal is left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepReason {
+    InOrganization,
+    Trusted,
+    AllowedServicePrincipal,
+    /// Flagged by `ServicePrincipals=flag`, but an AWS service is never removed automatically.
+    ServicePrincipalNotRemoved,
+    /// Cannot be proved to be outside the organization (fail closed).
+    Unrecognized,
+    /// Not ASSOCIATED or ASSOCIATING: nothing to remove.
+    NotActive,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeptPrincipal {
+    pub principal: String,
+    pub status: String,
+    pub why: KeepReason,
+}
+
+/// Why nothing at all is done to a share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Refusal {
+    /// The share is deleted or being deleted.
+    ShareGone {
+        status: String,
+    },
+    /// The share is not ACTIVE (RAM refuses changes to it).
+    ShareNotActive {
+        status: String,
+    },
+    Exempt {
+        until: Option<String>,
+    },
+    /// The org snapshot does not list the share's owner: the snapshot cannot be trusted for it.
+    OwnerNotInOrganization {
+        owner: String,
+    },
+}
+
+impl Refusal {
+    pub fn describe(&self) -> String {
+        match self {
+            Refusal::ShareGone { status } => format!("the share is {status}"),
+            Refusal::ShareNotActive { status } => format!("the share is {status}, not ACTIVE"),
+            Refusal::Exempt { until: None } => "the share carries the exemption tag".into(),
+            Refusal::Exempt { until: Some(u) } => {
+                format!("the share carries the exemption tag until {u}")
+            }
+            Refusal::OwnerNotInOrganization { owner } => format!(
+                "the organization snapshot does not list the share's owner {owner}, so nothing is removed"
+            ),
+        }
+    }
+}
+
+/// The plan for one share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemediationPlan {
+    pub share_arn: String,
+    pub removals: Vec<PlannedRemoval>,
+    pub kept: Vec<KeptPrincipal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
+    /// With `RestrictShare`: set allowExternalPrincipals=false once the removals are done.
+    pub restrict_share: bool,
+}
+
+/// Whether the principal is, on the snapshot's own terms, inside the organization. Independent of
+/// [`classify`], so the planner checks each removal twice.
+pub fn is_inside(principal: &Principal, org: &OrgSnapshot) -> bool {
+    match principal {
+        Principal::Account(a)
+        | Principal::IamRole { account: a, .. }
+        | Principal::IamUser { account: a, .. } => org.is_member(a) || *a == org.management_account,
+        Principal::Organization { org_id, .. } | Principal::OrganizationalUnit { org_id, .. } => {
+            *org_id == org.org_id
+        }
+        Principal::ServicePrincipal(_) | Principal::Unrecognized(_) => false,
+    }
+}
+
+/// Plans the remediation of one share, read live just before.
+pub fn plan(
+    share: &ResourceShare,
+    org: &OrgSnapshot,
+    params: &Parameters,
+    restrict_share: bool,
+    now: i64,
+) -> RemediationPlan {
+    let mut out = RemediationPlan {
+        share_arn: share.arn.clone(),
+        removals: Vec::new(),
+        kept: Vec::new(),
+        refusal: None,
+        restrict_share: false,
+    };
+    let refuse = |mut out: RemediationPlan, refusal| {
+        out.refusal = Some(refusal);
+        out
+    };
+    if share.status.is_gone() {
+        let status = share.status.as_str().to_string();
+        return refuse(out, Refusal::ShareGone { status });
+    }
+    if share.status != ShareStatus::Active {
+        let status = share.status.as_str().to_string();
+        return refuse(out, Refusal::ShareNotActive { status });
+    }
+    match exemption(
+        share.tags.get(&params.exempt_tag_key).map(String::as_str),
+        now,
+    ) {
+        Exemption::Indefinite => return refuse(out, Refusal::Exempt { until: None }),
+        Exemption::Until(until) => return refuse(out, Refusal::Exempt { until: Some(until) }),
+        Exemption::None | Exemption::Expired(_) | Exemption::InvalidDate(_) => {}
+    }
+    if !org.is_member(&share.owner) && share.owner != org.management_account {
+        let owner = share.owner.clone();
+        return refuse(out, Refusal::OwnerNotInOrganization { owner });
+    }
+    let mut blocks_restriction = false;
+    for assoc in &share.principals {
+        let principal = Principal::parse(&assoc.entity);
+        let placement = classify(&principal, org, params);
+        let active = matches!(
+            assoc.status,
+            AssociationStatus::Associated | AssociationStatus::Associating
+        );
+        let keep = |why| KeptPrincipal {
+            principal: assoc.entity.clone(),
+            status: assoc.status.as_str().to_string(),
+            why,
+        };
+        let why = match placement {
+            Placement::InOrg => Some(KeepReason::InOrganization),
+            Placement::Trusted => Some(KeepReason::Trusted),
+            Placement::AllowedService => Some(KeepReason::AllowedServicePrincipal),
+            Placement::Outside(OutsideReason::FlaggedServicePrincipal) => {
+                Some(KeepReason::ServicePrincipalNotRemoved)
+            }
+            Placement::Outside(OutsideReason::Unrecognized) => Some(KeepReason::Unrecognized),
+            Placement::Outside(_) if !active => Some(KeepReason::NotActive),
+            Placement::Outside(_) if is_inside(&principal, org) => {
+                // classify and is_inside disagree: never remove on a doubt.
+                Some(KeepReason::InOrganization)
+            }
+            Placement::Outside(_) if principal.account() == Some(share.owner.as_str()) => {
+                Some(KeepReason::InOrganization)
+            }
+            Placement::Outside(reason) => {
+                out.removals.push(PlannedRemoval {
+                    principal: assoc.entity.clone(),
+                    kind: principal.kind(),
+                    status_before: assoc.status.as_str().to_string(),
+                    reason,
+                });
+                None
+            }
+        };
+        if let Some(why) = why {
+            if assoc.status.is_exposed() && why != KeepReason::InOrganization {
+                blocks_restriction = true;
+            }
+            out.kept.push(keep(why));
+        }
+    }
+    out.removals.sort_by(|a, b| a.principal.cmp(&b.principal));
+    out.removals.dedup_by(|a, b| a.principal == b.principal);
+    out.restrict_share = restrict_share && share.allow_external_principals && !blocks_restriction;
+    out
+}
+
+/// The idempotency token for one disassociation: the same event, share and principals always
+/// give the same token (so a retried or duplicated event is a no-op), in UUID form.
+pub fn client_token(event_id: &str, share_arn: &str, principals: &[&str]) -> String {
+    let mut sorted = principals.to_vec();
+    sorted.sort_unstable();
+    let h = sha256_hex(&format!("{event_id}\n{share_arn}\n{}", sorted.join("\n")));
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::org::MemberAccount;
+    use crate::params::ServicePrincipals;
+    use crate::share::PrincipalAssociation;
+
+    const NOW: i64 = 1_795_000_000;
+    const ORG: &str = "o-abcdefghij";
+    const MGMT: &str = "111111111111";
+
+    fn org(members: &[String]) -> OrgSnapshot {
+        let mut accounts: BTreeMap<String, MemberAccount> = members
+            .iter()
+            .map(|a| {
+                (
+                    a.clone(),
+                    MemberAccount {
+                        id: a.clone(),
+                        state: "ACTIVE".into(),
+                    },
+                )
+            })
+            .collect();
+        accounts.insert(
+            MGMT.into(),
+            MemberAccount {
+                id: MGMT.into(),
+                state: "ACTIVE".into(),
+            },
+        );
+        OrgSnapshot {
+            org_id: ORG.into(),
+            org_arn: format!("arn:aws:organizations::{MGMT}:organization/{ORG}"),
+            management_account: MGMT.into(),
+            accounts,
+        }
+    }
+
+    fn share(principals: &[(String, &str)], allow_external: bool) -> ResourceShare {
+        ResourceShare {
+            arn: format!("arn:aws:ram:us-east-1:{MGMT}:resource-share/s"),
+            name: "s".into(),
+            owner: MGMT.into(),
+            status: ShareStatus::Active,
+            allow_external_principals: allow_external,
+            tags: BTreeMap::new(),
+            principals: principals
+                .iter()
+                .map(|(e, s)| PrincipalAssociation {
+                    entity: e.clone(),
+                    status: AssociationStatus::parse(s),
+                    external: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn removes_only_active_outside_principals() {
+        let member = "222222222222".to_string();
+        let o = org(std::slice::from_ref(&member));
+        let s = share(
+            &[
+                (member.clone(), "ASSOCIATED"),
+                (
+                    format!("arn:aws:organizations::{MGMT}:organization/{ORG}"),
+                    "ASSOCIATED",
+                ),
+                (
+                    format!("arn:aws:organizations::{MGMT}:ou/{ORG}/ou-ab12-cdef3456"),
+                    "ASSOCIATED",
+                ),
+                (format!("arn:aws:iam::{member}:role/app"), "ASSOCIATED"),
+                ("999999999999".into(), "ASSOCIATED"),
+                ("888888888888".into(), "ASSOCIATING"),
+                ("777777777777".into(), "DISASSOCIATED"),
+                ("arn:aws:iam::999999999999:user/eve".into(), "ASSOCIATED"),
+                (
+                    "arn:aws:organizations::999999999999:organization/o-zzzzzzzzzz".into(),
+                    "ASSOCIATED",
+                ),
+                ("logs.amazonaws.com".into(), "ASSOCIATED"),
+                ("somebody".into(), "ASSOCIATED"),
+                ("666666666666".into(), "ASSOCIATED"),
+            ],
+            true,
+        );
+        let mut params = Parameters {
+            service_principals: ServicePrincipals::Flag,
+            ..Parameters::default()
+        };
+        params.trusted_account_ids.insert("666666666666".into());
+        let p = plan(&s, &o, &params, true, NOW);
+        let removed: Vec<_> = p.removals.iter().map(|r| r.principal.as_str()).collect();
+        assert_eq!(
+            removed,
+            [
+                "888888888888",
+                "999999999999",
+                "arn:aws:iam::999999999999:user/eve",
+                "arn:aws:organizations::999999999999:organization/o-zzzzzzzzzz",
+            ]
+        );
+        let why = |e: &str| p.kept.iter().find(|k| k.principal == e).map(|k| k.why);
+        assert_eq!(why("somebody"), Some(KeepReason::Unrecognized));
+        assert_eq!(
+            why("logs.amazonaws.com"),
+            Some(KeepReason::ServicePrincipalNotRemoved)
+        );
+        assert_eq!(why("666666666666"), Some(KeepReason::Trusted));
+        assert_eq!(why("777777777777"), Some(KeepReason::NotActive));
+        assert_eq!(why(&member), Some(KeepReason::InOrganization));
+        assert!(!p.restrict_share, "a trusted outside principal remains");
+    }
+
+    #[test]
+    fn refuses_exempt_gone_and_foreign_owner_shares() {
+        let o = org(&[]);
+        let mut s = share(&[("999999999999".into(), "ASSOCIATED")], true);
+        s.tags.insert("ramguard:exempt".into(), "partner".into());
+        assert!(matches!(
+            plan(&s, &o, &Parameters::default(), false, NOW).refusal,
+            Some(Refusal::Exempt { until: None })
+        ));
+        s.tags.clear();
+        s.status = ShareStatus::Deleted;
+        assert!(matches!(
+            plan(&s, &o, &Parameters::default(), false, NOW).refusal,
+            Some(Refusal::ShareGone { .. })
+        ));
+        s.status = ShareStatus::Active;
+        s.owner = "555555555555".into();
+        let p = plan(&s, &o, &Parameters::default(), false, NOW);
+        assert!(matches!(
+            p.refusal,
+            Some(Refusal::OwnerNotInOrganization { .. })
+        ));
+        assert!(p.removals.is_empty());
+    }
+
+    #[test]
+    fn restricts_only_when_asked_and_nothing_outside_remains() {
+        let o = org(&[]);
+        let s = share(&[("999999999999".into(), "ASSOCIATED")], true);
+        assert!(plan(&s, &o, &Parameters::default(), true, NOW).restrict_share);
+        assert!(!plan(&s, &o, &Parameters::default(), false, NOW).restrict_share);
+        let closed = share(&[("999999999999".into(), "ASSOCIATED")], false);
+        assert!(!plan(&closed, &o, &Parameters::default(), true, NOW).restrict_share);
+    }
+
+    #[test]
+    fn client_tokens_are_deterministic_uuids() {
+        let a = client_token("e1", "arn:s", &["b", "a"]);
+        assert_eq!(a, client_token("e1", "arn:s", &["a", "b"]));
+        assert_ne!(a, client_token("e2", "arn:s", &["a", "b"]));
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.matches('-').count(), 4);
+    }
+
+    fn account() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("222222222222".to_string()),
+            Just("333333333333".to_string()),
+            Just(MGMT.to_string()),
+            Just("999999999999".to_string()),
+            "[0-9]{12}",
+        ]
+    }
+
+    fn entity() -> impl Strategy<Value = String> {
+        prop_oneof![
+            account(),
+            account().prop_map(|a| format!("arn:aws:iam::{a}:role/r")),
+            account().prop_map(|a| format!("arn:aws:iam::{a}:user/path/u")),
+            prop_oneof![Just(ORG.to_string()), Just("o-zzzzzzzzzz".to_string())]
+                .prop_map(|o| format!("arn:aws:organizations::{MGMT}:organization/{o}")),
+            prop_oneof![Just(ORG.to_string()), Just("o-zzzzzzzzzz".to_string())]
+                .prop_map(|o| format!("arn:aws:organizations::{MGMT}:ou/{o}/ou-ab12-cdef3456")),
+            Just("ec2.amazonaws.com".to_string()),
+            "[a-z:/0-9-]{0,30}",
+        ]
+    }
+
+    fn status() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "ASSOCIATING",
+            "ASSOCIATED",
+            "FAILED",
+            "DISASSOCIATING",
+            "DISASSOCIATED",
+            "SUSPENDED",
+            "SUSPENDING",
+            "RESTORING",
+            "SOMETHING_NEW",
+        ])
+    }
+
+    /// Independent oracle: an entity is in the org when it names a member account (directly or
+    /// as an IAM principal's account) or our organization id.
+    fn oracle_in_org(entity: &str, members: &[String]) -> bool {
+        let in_members = |a: &str| a == MGMT || members.iter().any(|m| m == a);
+        if entity.len() == 12 && entity.bytes().all(|b| b.is_ascii_digit()) {
+            return in_members(entity);
+        }
+        if let Some(rest) = entity.strip_prefix("arn:aws:iam::") {
+            return in_members(&rest[..12.min(rest.len())]);
+        }
+        entity.contains(ORG)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #[test]
+        fn never_selects_an_in_org_principal(
+            members in prop::collection::vec(account(), 0..4),
+            principals in prop::collection::vec((entity(), status()), 0..12),
+            trusted in prop::option::of(account()),
+            flag_services in any::<bool>(),
+        ) {
+            let o = org(&members);
+            let s = share(&principals, true);
+            let mut params = Parameters {
+                service_principals: if flag_services { ServicePrincipals::Flag } else { ServicePrincipals::Allow },
+                ..Parameters::default()
+            };
+            if let Some(t) = &trusted {
+                params.trusted_account_ids.insert(t.clone());
+            }
+            let p = plan(&s, &o, &params, true, NOW);
+            for r in &p.removals {
+                prop_assert!(!oracle_in_org(&r.principal, &members), "selected in-org {}", r.principal);
+                prop_assert!(Some(&r.principal) != trusted.as_ref());
+                prop_assert!(r.status_before == "ASSOCIATED" || r.status_before == "ASSOCIATING");
+                prop_assert!(!r.principal.ends_with(".amazonaws.com"));
+                let parsed = !matches!(
+                    Principal::parse(&r.principal),
+                    Principal::ServicePrincipal(_) | Principal::Unrecognized(_)
+                );
+                prop_assert!(parsed, "removed an unparsed principal {}", r.principal);
+            }
+        }
+    }
+}
