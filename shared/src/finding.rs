@@ -300,9 +300,9 @@ fn build(share: &ResourceShare, subject: &Subject<'_>, ctx: &FindingContext) -> 
                     p.status
                 ),
                 format!(
-                    "Remove {} from the resource share (DisassociateResourceShare) unless it is a \
-                     trusted partner; then list it in TrustedAccountIds or tag the share with the \
-                     exemption tag.",
+                    "Remove {} from the resource share (DisassociateResourceShare). If it is a \
+                     trusted partner, list its account in TrustedAccountIds or tag the share with \
+                     the exemption tag instead.",
                     p.entity
                 ),
             )

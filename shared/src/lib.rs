@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod evaluate;
+pub mod events;
 pub mod finding;
 pub mod logging;
 pub mod org;

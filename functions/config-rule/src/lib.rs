@@ -4,8 +4,7 @@
 //! ConfigurationItemChangeNotification and its oversized form (re-read one share live), and
 //! EventBridge "AWS API Call via CloudTrail" events from RAM (ask Config to run the rule now).
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -13,7 +12,7 @@ use aws_lambda_events::event::config::ConfigEvent;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 use ramguard::aws::config::{self as config_api, ShareEvaluation, StartOutcome, RESOURCE_TYPE};
-use ramguard::aws::credentials::{assume_role, member_role_arn};
+use ramguard::aws::credentials::{AccountConfigs, NoExecutionRole};
 use ramguard::aws::organizations::OrgCache;
 use ramguard::aws::{ram as ram_api, AwsError};
 use ramguard::params::ParameterError;
@@ -39,8 +38,8 @@ pub enum RuleError {
     Parameters(#[from] ParameterError),
     #[error("cannot read the organization, so no share is judged: {0}")]
     OrgSnapshot(AwsError),
-    #[error("account {account} is not this function's account and ExecutionRoleName is not set")]
-    NoExecutionRole { account: String },
+    #[error(transparent)]
+    NoExecutionRole(#[from] NoExecutionRole),
     #[error(transparent)]
     Aws(#[from] AwsError),
 }
@@ -101,11 +100,10 @@ struct CloudTrailDetail {
 /// The rule's long-lived state: the function's own SDK configuration, clients built once, the
 /// org snapshot cache and member-account configurations.
 pub struct RuleHandler {
-    base: SdkConfig,
+    accounts: AccountConfigs,
     organizations: aws_sdk_organizations::Client,
     config: aws_sdk_config::Client,
     org_cache: OrgCache,
-    members: Mutex<HashMap<String, SdkConfig>>,
     /// The rule's name, for the near-real-time path (StartConfigRulesEvaluation).
     pub rule_name: Option<String>,
     /// Parameters for the near-real-time path (from environment variables).
@@ -130,9 +128,8 @@ impl RuleHandler {
         RuleHandler {
             organizations: aws_sdk_organizations::Client::new(&base),
             config: aws_sdk_config::Client::new(&base),
-            base,
+            accounts: AccountConfigs::new(base, "ramguard-config-rule"),
             org_cache: OrgCache::new(),
-            members: Mutex::new(HashMap::new()),
             rule_name,
             env_parameters,
         }
@@ -264,27 +261,16 @@ impl RuleHandler {
         partition: &str,
         params: &Parameters,
     ) -> Result<SdkConfig, RuleError> {
-        if account == own_account {
-            return Ok(self.base.clone());
-        }
-        let role =
-            params
-                .execution_role_name
-                .as_deref()
-                .ok_or_else(|| RuleError::NoExecutionRole {
-                    account: account.to_string(),
-                })?;
-        let arn = member_role_arn(partition, account, role);
-        if let Some(cfg) = self.members.lock().expect("member configs").get(&arn) {
-            return Ok(cfg.clone());
-        }
-        let cfg = assume_role(&self.base, &arn, "ramguard-config-rule").await;
-        info!(account = %account, role = %arn, "acting in member account through its role");
-        self.members
-            .lock()
-            .expect("member configs")
-            .insert(arn, cfg.clone());
-        Ok(cfg)
+        Ok(self
+            .accounts
+            .for_account(
+                account,
+                own_account,
+                partition,
+                params.execution_role_name.as_deref(),
+                None,
+            )
+            .await?)
     }
 
     async fn sweep(

@@ -332,7 +332,7 @@ async fn org_wide_mode_acts_in_the_member_account_through_its_role() {
         .handle(event, &world.org.management)
         .await
         .unwrap_err();
-    assert!(matches!(err, RuleError::NoExecutionRole { .. }), "{err}");
+    assert!(matches!(err, RuleError::NoExecutionRole(_)), "{err}");
 }
 
 #[tokio::test]
@@ -423,14 +423,12 @@ async fn bad_input_is_an_error_and_reports_nothing() {
     assert!(results(&world.config()).await.is_empty());
 
     // a failing org snapshot is an error, never a COMPLIANT
-    world.standin.inject_fault(ramguard_testkit::Fault {
-        service: "organizations",
-        operation: Some("DescribeOrganization"),
-        kind: "AccessDeniedException",
-        count: None,
-        fraction: None,
-        account: &account,
-    });
+    world.standin.inject_fault(Fault::always(
+        "organizations",
+        "DescribeOrganization",
+        "AccessDeniedException",
+        &account,
+    ));
     let err = h.handle(good, &account).await.unwrap_err();
     assert!(matches!(err, RuleError::OrgSnapshot(_)), "{err}");
     assert!(results(&world.config()).await.is_empty());

@@ -1,40 +1,11 @@
 //! The built `config-rule` binary, driven through the Lambda Runtime API by `cargo lambda watch`
 //! and `cargo lambda invoke` with an `events/` file, against the stand-in.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use aws_credential_types::provider::ProvideCredentials;
-use ramguard_testkit::{repo_root, World, OUTSIDER, REGION};
+use ramguard_testkit::lambda::LambdaWatch;
+use ramguard_testkit::{repo_root, World, OUTSIDER};
 use serde_json::{json, Value};
 
 const RULE: &str = "ramguard-ram-shares";
-
-struct Watch(Child);
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn path_with_venv() -> String {
-    format!(
-        "{}:{}",
-        repo_root().join(".venv/bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
 
 #[tokio::test]
 async fn built_binary_runs_a_sweep_through_the_runtime_api() {
@@ -59,79 +30,16 @@ async fn built_binary_runs_a_sweep_through_the_runtime_api() {
     event["accountId"] = json!(account);
     event["resultToken"] = issued["resultToken"].clone();
     event["configRuleName"] = json!(RULE);
-    let data_file =
-        std::env::temp_dir().join(format!("ramguard-event-{}.json", std::process::id()));
-    std::fs::write(&data_file, event.to_string()).unwrap();
-
-    let creds = world
-        .management
-        .credentials_provider()
-        .unwrap()
-        .provide_credentials()
-        .await
-        .unwrap();
-    let port = free_port().to_string();
-    let root = repo_root();
-    let _watch = Watch(
-        Command::new("cargo")
-            .args([
-                "lambda",
-                "watch",
-                "--invoke-address",
-                "127.0.0.1",
-                "--invoke-port",
-                &port,
-            ])
-            .current_dir(&root)
-            .env("PATH", path_with_venv())
-            .env("AWS_ENDPOINT_URL", world.standin.url())
-            .env("AWS_REGION", REGION)
-            .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
-            .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
-            .env(
-                "AWS_SESSION_TOKEN",
-                creds.session_token().unwrap_or_default(),
-            )
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("RAMGUARD_ACCOUNT_ID", &account)
-            .env("CONFIG_RULE_NAME", RULE)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cargo lambda watch (installed into .venv by scripts/standin-env)"),
-    );
-
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let output = loop {
-        let out = Command::new("cargo")
-            .args([
-                "lambda",
-                "invoke",
-                "config-rule",
-                "--invoke-address",
-                "127.0.0.1",
-                "--invoke-port",
-                &port,
-            ])
-            .args(["--output-format", "json", "--data-file"])
-            .arg(&data_file)
-            .current_dir(&root)
-            .env("PATH", path_with_venv())
-            .output()
-            .expect("cargo lambda invoke");
-        if out.status.success() {
-            break String::from_utf8(out.stdout).unwrap();
-        }
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(Instant::now() < deadline, "invoke kept failing: {err}");
-        assert!(
-            err.contains("onnect") || err.contains("not ready") || err.contains("refused"),
-            "invocation failed: {err}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    };
-    let _ = std::fs::remove_file(&data_file);
-    let outcome: Value = serde_json::from_str(output.trim()).expect("the function's JSON result");
+    let watch = LambdaWatch::start(
+        world.standin.url(),
+        &world.management,
+        &[
+            ("RAMGUARD_ACCOUNT_ID", &account),
+            ("CONFIG_RULE_NAME", RULE),
+        ],
+    )
+    .await;
+    let outcome = watch.invoke("config-rule", &event).expect("invocation");
     assert_eq!(outcome["trigger"], json!("scheduled"));
     assert_eq!(
         (

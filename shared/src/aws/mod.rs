@@ -52,3 +52,36 @@ macro_rules! collect_pages {
         Ok::<_, $crate::aws::AwsError>(items)
     }};
 }
+
+/// The SDK configuration every ramguard function starts from: the Lambda environment's
+/// credentials and Region, and more patient retries than the SDK's default (Organizations and
+/// RAM throttle without published quotas): six attempts, backoff up to eight seconds.
+pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(6)
+                .with_max_backoff(std::time::Duration::from_secs(8)),
+        )
+        .load()
+        .await
+}
+
+/// An environment variable's value, when set and not blank.
+pub fn env_text(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The function's own account: `RAMGUARD_ACCOUNT_ID` when set, else the invoked function ARN's.
+pub fn own_account(invoked_function_arn: &str) -> String {
+    env_text("RAMGUARD_ACCOUNT_ID").unwrap_or_else(|| {
+        invoked_function_arn
+            .split(':')
+            .nth(4)
+            .unwrap_or_default()
+            .to_string()
+    })
+}

@@ -113,21 +113,23 @@ pub fn to_sdk(f: &Finding) -> AwsSecurityFinding {
         b = b.product_fields(k, v);
     }
     for r in &f.resources {
-        let mut details = ResourceDetails::builder();
-        for (k, v) in &r.details.other {
-            details = details.other(k, v);
-        }
-        b = b.resources(
-            Resource::builder()
-                .r#type(&r.resource_type)
-                .id(&r.id)
-                .partition(Partition::from(r.partition.as_str()))
-                .region(&r.region)
-                .details(details.build())
-                .build(),
-        );
+        b = b.resources(resource(r));
     }
     b.build()
+}
+
+/// A resource of ours. `ResourceDetails` is some 30 KB, so it is built in place on the heap
+/// rather than moved through a builder chain.
+fn resource(r: &finding::Resource) -> Resource {
+    let mut out = Box::new(Resource::builder().build());
+    out.r#type = Some(r.resource_type.clone());
+    out.id = Some(r.id.clone());
+    out.partition = Some(Partition::from(r.partition.as_str()));
+    out.region = Some(r.region.clone());
+    let mut details = Box::new(ResourceDetails::builder().build());
+    details.other = Some(r.details.other.clone().into_iter().collect());
+    out.details = Some(*details);
+    *out
 }
 
 fn compliance(status: finding::ComplianceStatus, requirements: &[String]) -> Compliance {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,10 @@ def _check(call: Call, finding: dict) -> dict | None:
     return None
 
 
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _key(call: Call, product: str, fid: str) -> tuple[str, str, str, str]:
     return (call.account, call.region, product, fid)
 
@@ -94,6 +99,10 @@ def batch_import_findings(call: Call, p: dict, now: float) -> dict:
     failed, ok = [], 0
     for finding in findings:
         problem = _check(call, finding)
+        if problem is None:
+            fault = state.take_fault("securityhub", "BatchImportFindings", call.account, per_item=True)
+            if fault is not None:
+                problem = _failure(finding, fault.code, fault.message)
         if problem:
             failed.append(problem)
             continue
@@ -109,7 +118,7 @@ def batch_import_findings(call: Call, p: dict, now: float) -> dict:
                 if attr in provider and attr not in new:
                     new[attr] = copy.deepcopy(provider[attr])
             STATE.findings[key] = new
-        elif finding["UpdatedAt"] > stored["UpdatedAt"]:
+        elif _instant(finding["UpdatedAt"]) > _instant(stored["UpdatedAt"]):
             new = copy.deepcopy(finding)
             for attr in CUSTOMER_OWNED:
                 if attr in stored:

@@ -20,6 +20,9 @@ class Fault:
     remaining: int | None  # None: unlimited (with fraction)
     fraction: float
     account: str | None = None
+    # Per-item faults fail single items of a batch operation (BatchImportFindings' FailedFindings)
+    # instead of the whole request.
+    per_item: bool = False
 
 
 @dataclass
@@ -68,16 +71,19 @@ def add_fault(spec: dict) -> Fault:
         code, status, message = kind, int(spec.get("status", 400)), spec.get("message", "injected fault")
     count = spec.get("count")
     fault = Fault(service, spec.get("operation"), code, status, message,
-                  None if count is None else int(count), float(spec.get("fraction", 1.0)), spec.get("account"))
+                  None if count is None else int(count), float(spec.get("fraction", 1.0)), spec.get("account"),
+                  bool(spec.get("per_item", False)))
     with LOCK:
         FAULTS.append(fault)
     return fault
 
 
-def take_fault(service: str, operation: str | None, account: str) -> Fault | None:
+def take_fault(service: str, operation: str | None, account: str, per_item: bool = False) -> Fault | None:
     with LOCK:
         for fault in FAULTS:
             if fault.service != service or (fault.operation and fault.operation != operation):
+                continue
+            if fault.per_item != per_item:
                 continue
             if fault.account and fault.account != account:
                 continue

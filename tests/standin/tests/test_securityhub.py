@@ -103,3 +103,25 @@ def test_batch_update_reports_unknown_findings(hub):
                                     Note={"Text": "n", "UpdatedBy": "ramguard"})
     assert [p["Id"] for p in out["ProcessedFindings"]] == ["a"]
     assert out["UnprocessedFindings"][0]["ErrorCode"] == "FindingNotFound"
+
+
+def test_updated_at_is_compared_as_time_not_text(hub):
+    hub.batch_import_findings(Findings=[finding("t", updated="2026-11-02T00:00:00.500Z")])
+    # "...00Z" sorts after "...00.500Z" as text, but is earlier in time: ignored.
+    hub.batch_import_findings(Findings=[finding("t", updated="2026-11-02T00:00:00Z", status="PASSED")])
+    [got] = hub.get_findings()["Findings"]
+    assert got["Compliance"]["Status"] == "FAILED"
+    hub.batch_import_findings(Findings=[finding("t", updated="2026-11-02T00:00:01Z", status="PASSED")])
+    [got] = hub.get_findings()["Findings"]
+    assert got["Compliance"]["Status"] == "PASSED"
+
+
+def test_per_item_faults_fail_single_findings_not_the_call(standin, hub):
+    standin.control("POST", "/_standin/faults", {"service": "securityhub", "operation": "BatchImportFindings",
+                                                 "kind": "InternalException", "count": 2, "per_item": True})
+    out = hub.batch_import_findings(Findings=[finding(f"p{i}") for i in range(5)])
+    assert out["FailedCount"] == 2 and out["SuccessCount"] == 3
+    assert {f["ErrorCode"] for f in out["FailedFindings"]} == {"InternalException"}
+    assert len(hub.get_findings()["Findings"]) == 3
+    out = hub.batch_import_findings(Findings=[finding(f"p{i}") for i in range(5)])
+    assert out["FailedCount"] == 0

@@ -5,6 +5,8 @@
 //! management account and organization, so tests in one process can run in parallel against the
 //! same stand-in. Faults and settings are scoped to an account for the same reason.
 
+pub mod lambda;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -148,6 +150,9 @@ impl StandIn {
         if let Some(fraction) = fault.fraction {
             body["fraction"] = json!(fraction);
         }
+        if fault.per_item {
+            body["per_item"] = json!(true);
+        }
         self.control("POST", "/_standin/faults", body);
     }
 
@@ -225,6 +230,8 @@ pub struct Fault<'a> {
     pub count: Option<u32>,
     pub fraction: Option<f64>,
     pub account: &'a str,
+    /// Fail single items of a batch (BatchImportFindings' FailedFindings), not the whole call.
+    pub per_item: bool,
 }
 
 impl<'a> Fault<'a> {
@@ -237,6 +244,33 @@ impl<'a> Fault<'a> {
             count: Some(count),
             fraction: None,
             account,
+            per_item: false,
+        }
+    }
+
+    /// Every call of `operation` fails with the error `code`, for `account`.
+    pub fn always(service: &'a str, operation: &'a str, code: &'a str, account: &'a str) -> Self {
+        Fault {
+            service,
+            operation: Some(operation),
+            kind: code,
+            count: None,
+            fraction: None,
+            account,
+            per_item: false,
+        }
+    }
+
+    /// `count` findings of BatchImportFindings calls fail with `code` in FailedFindings.
+    pub fn failing_findings(code: &'a str, account: &'a str, count: u32) -> Self {
+        Fault {
+            service: "securityhub",
+            operation: Some("BatchImportFindings"),
+            kind: code,
+            count: Some(count),
+            fraction: None,
+            account,
+            per_item: true,
         }
     }
 }
@@ -372,6 +406,15 @@ impl World {
 
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::new(&self.management)
+    }
+
+    /// Enables Security Hub in `account`.
+    pub async fn enable_security_hub(&self, account: &str) {
+        aws_sdk_securityhub::Client::new(&self.standin.config_for(account).await)
+            .enable_security_hub()
+            .send()
+            .await
+            .expect("EnableSecurityHub");
     }
 
     /// A resource ARN owned by the management account, for shares.

@@ -1,0 +1,256 @@
+//! The ramguard findings importer: on each compliance change of the ramguard rule, it re-reads the
+//! share, keeps one Security Hub finding per principal outside the organization, and resolves the
+//! findings that no longer apply.
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_smithy_types::DateTime;
+use ramguard::aws::credentials::{AccountConfigs, NoExecutionRole};
+use ramguard::aws::organizations::OrgCache;
+use ramguard::aws::securityhub::{self as hub, FailedFinding};
+use ramguard::aws::{ram as ram_api, AwsError};
+use ramguard::events::{self, ComplianceChange, EventError, Incoming};
+use ramguard::finding::{self, FindingContext};
+use ramguard::{evaluate, Parameters};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{error, info, warn};
+
+/// Why an invocation failed. EventBridge retries a failed invocation, then the dead-letter queue
+/// keeps the event.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    BadEvent(#[from] EventError),
+    #[error("cannot read the organization, so the share cannot be judged: {0}")]
+    OrgSnapshot(AwsError),
+    #[error(transparent)]
+    NoExecutionRole(#[from] NoExecutionRole),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("Security Hub did not take {} finding(s) of share {share_arn}: {}", failed.len(), describe(failed))]
+    FailedFindings {
+        share_arn: String,
+        failed: Vec<FailedFinding>,
+    },
+}
+
+fn describe(failed: &[FailedFinding]) -> String {
+    failed
+        .iter()
+        .map(|f| format!("{} ({})", f.id, f.code))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What an invocation did, returned as the Lambda's result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportOutcome {
+    /// Why the event was ignored, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub share_arn: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub account: String,
+    /// The compliance the event reported.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub event_compliance: String,
+    /// The compliance of the share as read now (what the findings follow).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub live_compliance: String,
+    /// Findings created or updated (open).
+    pub imported: Vec<String>,
+    /// Findings resolved (PASSED, ARCHIVED).
+    pub resolved: Vec<String>,
+    pub batch_import_calls: usize,
+}
+
+/// The importer's long-lived state: clients and caches built once per Lambda instance.
+pub struct Importer {
+    accounts: AccountConfigs,
+    organizations: aws_sdk_organizations::Client,
+    org_cache: OrgCache,
+    rule_name: Option<String>,
+    params: Parameters,
+}
+
+fn now_millis() -> i64 {
+    DateTime::from(std::time::SystemTime::now())
+        .to_millis()
+        .unwrap_or_default()
+}
+
+impl Importer {
+    pub fn new(base: SdkConfig, rule_name: Option<String>, params: Parameters) -> Importer {
+        Importer {
+            organizations: aws_sdk_organizations::Client::new(&base),
+            accounts: AccountConfigs::new(base, "ramguard-findings-importer"),
+            org_cache: OrgCache::new(),
+            rule_name,
+            params,
+        }
+    }
+
+    /// Handles one EventBridge event. `own_account` is the function's account: a share of
+    /// another account is handled through the member role (org-wide mode).
+    pub async fn handle(
+        &self,
+        event: Value,
+        own_account: &str,
+    ) -> Result<ImportOutcome, ImportError> {
+        let ignored = |why: String| {
+            info!(reason = %why, "event ignored");
+            Ok(ImportOutcome {
+                ignored: Some(why),
+                ..Default::default()
+            })
+        };
+        let change = match events::parse(&event)? {
+            Incoming::ComplianceChange(c) => c,
+            Incoming::CustomAction(_) => {
+                return ignored("a Security Hub custom action is the remediator's event".into())
+            }
+            Incoming::Other {
+                detail_type,
+                source,
+            } => {
+                return ignored(format!(
+                    "{detail_type:?} from {source:?} is not a compliance change"
+                ))
+            }
+        };
+        if !events::is_our_rule(&change.rule_name, self.rule_name.as_deref()) {
+            return ignored(format!("rule {} is not ramguard's", change.rule_name));
+        }
+        if !change.is_share() {
+            return ignored(format!(
+                "resource type {} is not a RAM share",
+                change.resource_type
+            ));
+        }
+        Box::pin(self.reconcile(&change, own_account)).await
+    }
+
+    async fn reconcile(
+        &self,
+        change: &ComplianceChange,
+        own_account: &str,
+    ) -> Result<ImportOutcome, ImportError> {
+        let partition = change.share_arn.split(':').nth(1).unwrap_or("aws");
+        let target = self
+            .accounts
+            .for_account(
+                &change.account,
+                own_account,
+                partition,
+                self.params.execution_role_name.as_deref(),
+                Some(&change.region),
+            )
+            .await?;
+        let ram = aws_sdk_ram::Client::new(&target);
+        let securityhub = aws_sdk_securityhub::Client::new(&target);
+        let now = finding::format_millis(now_millis());
+        let share = Box::pin(ram_api::share(&ram, &change.share_arn)).await?;
+        let (desired, live) = match &share {
+            None => (Vec::new(), "NOT_APPLICABLE".to_string()),
+            Some(share) => {
+                let org = Box::pin(self.org_cache.get(
+                    &self.organizations,
+                    Duration::from_secs(self.params.org_cache_ttl_seconds),
+                ))
+                .await
+                .map_err(ImportError::OrgSnapshot)?;
+                let now_secs = now_millis() / 1000;
+                let verdict = evaluate(share, &org, &self.params, now_secs);
+                let ctx = FindingContext {
+                    partition: partition.to_string(),
+                    region: change.region.clone(),
+                    account: change.account.clone(),
+                    now: now.clone(),
+                };
+                (
+                    finding::findings_for(share, &verdict, &ctx),
+                    verdict.compliance.as_str().to_string(),
+                )
+            }
+        };
+        if live != change.compliance {
+            info!(
+                share_arn = %change.share_arn,
+                event_compliance = %change.compliance,
+                live_compliance = %live,
+                "the event and the live share disagree; findings follow the live share"
+            );
+        }
+        let existing_sdk = Box::pin(hub::share_findings(&securityhub, &change.share_arn)).await?;
+        let existing: Vec<_> = existing_sdk.iter().map(hub::existing).collect();
+        let plan = finding::reconcile(desired, &existing, &now);
+        let mut outcome = ImportOutcome {
+            share_arn: change.share_arn.clone(),
+            account: change.account.clone(),
+            event_compliance: change.compliance.clone(),
+            live_compliance: live,
+            ..Default::default()
+        };
+        let mut batch = Vec::new();
+        for f in &plan.import {
+            info!(
+                share_arn = %change.share_arn,
+                principal = f.product_fields.get(finding::FIELD_PRINCIPAL).map(String::as_str).unwrap_or("(share)"),
+                finding_id = %f.id,
+                severity = f.finding_provider_fields.severity.label.as_str(),
+                "finding open"
+            );
+            outcome.imported.push(f.id.clone());
+            batch.push(hub::to_sdk(f));
+        }
+        for (id, updated_at) in &plan.resolve {
+            let Some(prev) = existing_sdk.iter().find(|f| f.id.as_deref() == Some(id)) else {
+                continue;
+            };
+            info!(
+                share_arn = %change.share_arn,
+                principal = prev.product_fields.as_ref().and_then(|p| p.get(finding::FIELD_PRINCIPAL)).map(String::as_str).unwrap_or("(share)"),
+                finding_id = %id,
+                "finding resolved: the principal no longer reaches the share"
+            );
+            outcome.resolved.push(id.clone());
+            batch.push(hub::resolved(prev, updated_at));
+        }
+        if batch.is_empty() {
+            info!(share_arn = %change.share_arn, already_resolved = plan.already_resolved, "nothing to import");
+            return Ok(outcome);
+        }
+        let report = Box::pin(hub::import(&securityhub, batch)).await?;
+        outcome.batch_import_calls = report.calls;
+        if !report.failed.is_empty() {
+            for f in &report.failed {
+                error!(share_arn = %change.share_arn, finding_id = %f.id, error_code = %f.code, error = %f.message, "finding not imported");
+            }
+            outcome
+                .imported
+                .retain(|id| !report.failed.iter().any(|f| &f.id == id));
+            outcome
+                .resolved
+                .retain(|id| !report.failed.iter().any(|f| &f.id == id));
+            return Err(ImportError::FailedFindings {
+                share_arn: change.share_arn.clone(),
+                failed: report.failed,
+            });
+        }
+        if report.retried > 0 {
+            warn!(share_arn = %change.share_arn, retried = report.retried, "some findings were imported on a later attempt");
+        }
+        info!(
+            share_arn = %change.share_arn,
+            imported = outcome.imported.len(),
+            resolved = outcome.resolved.len(),
+            calls = report.calls,
+            "findings imported"
+        );
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,339 @@
+//! The EventBridge events the importer and the remediator take: Config's "Config Rules Compliance
+//! Change" and Security Hub's "Security Hub Findings - Custom Action". Parsing is strict about
+//! what ramguard relies on and names the field when something is wrong.
+
+use serde_json::Value;
+
+use crate::finding::{FIELD_SHARE_ARN, GENERATOR_ID};
+use crate::principal::is_account_id;
+
+pub const COMPLIANCE_CHANGE: &str = "Config Rules Compliance Change";
+pub const CUSTOM_ACTION: &str = "Security Hub Findings - Custom Action";
+/// The largest event ramguard reads (EventBridge's own limit).
+pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+const SHARE_TYPE: &str = "AWS::RAM::ResourceShare";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("bad event: {field} {problem}")]
+    Field { field: String, problem: String },
+    #[error("bad event: {size} bytes is over the {MAX_EVENT_BYTES}-byte limit")]
+    TooLarge { size: usize },
+}
+
+fn bad(field: &str, problem: impl Into<String>) -> EventError {
+    EventError::Field {
+        field: field.to_string(),
+        problem: problem.into(),
+    }
+}
+
+fn text<'a>(v: &'a Value, path: &[&str]) -> Result<&'a str, EventError> {
+    let name = path.join(".");
+    let mut at = v;
+    for key in path {
+        at = at.get(key).ok_or_else(|| bad(&name, "is missing"))?;
+    }
+    match at.as_str() {
+        Some(s) if !s.trim().is_empty() => Ok(s),
+        Some(_) => Err(bad(&name, "is empty")),
+        None => Err(bad(&name, format!("is {at}, not a string"))),
+    }
+}
+
+fn optional<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut at = v;
+    for key in path {
+        at = at.get(key)?;
+    }
+    at.as_str().filter(|s| !s.is_empty())
+}
+
+/// A compliance change of one resource under one Config rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplianceChange {
+    pub event_id: String,
+    pub rule_name: String,
+    pub resource_type: String,
+    pub share_arn: String,
+    pub account: String,
+    pub region: String,
+    /// COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE or INSUFFICIENT_DATA.
+    pub compliance: String,
+    /// Absent on a resource's first evaluation.
+    pub previous: Option<String>,
+}
+
+impl ComplianceChange {
+    pub fn is_share(&self) -> bool {
+        self.resource_type == SHARE_TYPE
+    }
+}
+
+/// A ramguard finding an analyst sent to a custom action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedFinding {
+    pub id: String,
+    pub product_arn: String,
+    pub account: String,
+    pub region: String,
+    pub share_arn: String,
+}
+
+/// Findings sent to a Security Hub custom action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomAction {
+    pub event_id: String,
+    pub action_name: String,
+    pub findings: Vec<SelectedFinding>,
+    /// Ids of findings that are not ramguard's, left alone.
+    pub foreign: Vec<String>,
+}
+
+/// What an event is, for ramguard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    ComplianceChange(ComplianceChange),
+    CustomAction(CustomAction),
+    /// Any other EventBridge event: ignored with a log line.
+    Other {
+        detail_type: String,
+        source: String,
+    },
+}
+
+/// Reads an EventBridge event.
+pub fn parse(event: &Value) -> Result<Incoming, EventError> {
+    let size = serde_json::to_vec(event).map_or(0, |v| v.len());
+    if size > MAX_EVENT_BYTES {
+        return Err(EventError::TooLarge { size });
+    }
+    if !event.is_object() {
+        return Err(bad("event", "is not a JSON object"));
+    }
+    let detail_type = text(event, &["detail-type"])?;
+    let source = optional(event, &["source"]).unwrap_or_default();
+    match detail_type {
+        COMPLIANCE_CHANGE => compliance_change(event).map(Incoming::ComplianceChange),
+        CUSTOM_ACTION => custom_action(event).map(Incoming::CustomAction),
+        other => Ok(Incoming::Other {
+            detail_type: other.to_string(),
+            source: source.to_string(),
+        }),
+    }
+}
+
+fn compliance_change(event: &Value) -> Result<ComplianceChange, EventError> {
+    let detail = event
+        .get("detail")
+        .ok_or_else(|| bad("detail", "is missing"))?;
+    if !detail.is_object() {
+        return Err(bad("detail", "is not an object"));
+    }
+    let account = optional(detail, &["awsAccountId"])
+        .or_else(|| optional(event, &["account"]))
+        .ok_or_else(|| bad("detail.awsAccountId", "is missing"))?;
+    if !is_account_id(account) {
+        return Err(bad(
+            "detail.awsAccountId",
+            format!("{account:?} is not a 12-digit account ID"),
+        ));
+    }
+    let region = optional(detail, &["awsRegion"])
+        .or_else(|| optional(event, &["region"]))
+        .ok_or_else(|| bad("detail.awsRegion", "is missing"))?;
+    let compliance = text(event, &["detail", "newEvaluationResult", "complianceType"])?;
+    if !matches!(
+        compliance,
+        "COMPLIANT" | "NON_COMPLIANT" | "NOT_APPLICABLE" | "INSUFFICIENT_DATA"
+    ) {
+        return Err(bad(
+            "detail.newEvaluationResult.complianceType",
+            format!("{compliance:?} is not a Config compliance type"),
+        ));
+    }
+    let resource_id = text(event, &["detail", "resourceId"])?;
+    let partition = optional(detail, &["configRuleARN"])
+        .and_then(|arn| arn.split(':').nth(1))
+        .unwrap_or("aws");
+    let share_arn = if resource_id.starts_with("arn:") {
+        resource_id.to_string()
+    } else {
+        format!("arn:{partition}:ram:{region}:{account}:resource-share/{resource_id}")
+    };
+    Ok(ComplianceChange {
+        event_id: optional(event, &["id"]).unwrap_or_default().to_string(),
+        rule_name: text(event, &["detail", "configRuleName"])?.to_string(),
+        resource_type: text(event, &["detail", "resourceType"])?.to_string(),
+        share_arn,
+        account: account.to_string(),
+        region: region.to_string(),
+        compliance: compliance.to_string(),
+        previous: optional(detail, &["oldEvaluationResult", "complianceType"]).map(str::to_string),
+    })
+}
+
+fn custom_action(event: &Value) -> Result<CustomAction, EventError> {
+    let findings = event
+        .get("detail")
+        .and_then(|d| d.get("findings"))
+        .ok_or_else(|| bad("detail.findings", "is missing"))?
+        .as_array()
+        .ok_or_else(|| bad("detail.findings", "is not a list"))?;
+    let mut out = CustomAction {
+        event_id: optional(event, &["id"]).unwrap_or_default().to_string(),
+        action_name: optional(event, &["detail", "actionName"])
+            .unwrap_or_default()
+            .to_string(),
+        findings: Vec::new(),
+        foreign: Vec::new(),
+    };
+    for (i, f) in findings.iter().enumerate() {
+        let field = |name: &str| format!("detail.findings[{i}].{name}");
+        let id = text(f, &["Id"]).map_err(|_| bad(&field("Id"), "is missing"))?;
+        if optional(f, &["GeneratorId"]) != Some(GENERATOR_ID) {
+            out.foreign.push(id.to_string());
+            continue;
+        }
+        let get = |name: &str| {
+            optional(f, &[name])
+                .map(str::to_string)
+                .ok_or_else(|| bad(&field(name), "is missing"))
+        };
+        let resource = f
+            .get("Resources")
+            .and_then(|r| r.get(0))
+            .ok_or_else(|| bad(&field("Resources"), "is empty"))?;
+        let share_arn = optional(f, &["ProductFields", FIELD_SHARE_ARN])
+            .or_else(|| optional(resource, &["Id"]))
+            .filter(|a| a.starts_with("arn:") && a.contains(":resource-share/"))
+            .ok_or_else(|| bad(&field("Resources[0].Id"), "is not a resource share ARN"))?;
+        let account = get("AwsAccountId")?;
+        if !is_account_id(&account) {
+            return Err(bad(&field("AwsAccountId"), "is not a 12-digit account ID"));
+        }
+        let region = optional(f, &["Region"])
+            .or_else(|| optional(resource, &["Region"]))
+            .or_else(|| share_arn.split(':').nth(3))
+            .unwrap_or_default()
+            .to_string();
+        out.findings.push(SelectedFinding {
+            id: id.to_string(),
+            product_arn: get("ProductArn")?,
+            account,
+            region,
+            share_arn: share_arn.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Whether a rule name is ramguard's rule: the configured name, or its member-account form
+/// `OrgConfigRule-<name>-<suffix>` (organization rules). Without a configured name, any rule.
+pub fn is_our_rule(event_rule: &str, configured: Option<&str>) -> bool {
+    match configured {
+        None => true,
+        Some(name) => {
+            event_rule == name
+                || event_rule
+                    .strip_prefix("OrgConfigRule-")
+                    .and_then(|rest| rest.strip_prefix(name))
+                    .is_some_and(|rest| rest.starts_with('-'))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn change(detail: Value) -> Value {
+        json!({"id": "e-1", "detail-type": COMPLIANCE_CHANGE, "source": "aws.config",
+               "account": "111111111111", "region": "us-east-1", "detail": detail})
+    }
+
+    #[test]
+    fn reads_a_first_evaluation_and_builds_the_arn_from_an_id() {
+        let e = change(json!({
+            "resourceId": "abc", "resourceType": SHARE_TYPE, "configRuleName": "ramguard",
+            "configRuleARN": "arn:aws-us-gov:config:us-gov-west-1:111111111111:config-rule/config-rule-1",
+            "newEvaluationResult": {"complianceType": "NON_COMPLIANT"}
+        }));
+        let Incoming::ComplianceChange(c) = parse(&e).unwrap() else {
+            panic!("not a compliance change")
+        };
+        assert_eq!(
+            c.share_arn,
+            "arn:aws-us-gov:ram:us-east-1:111111111111:resource-share/abc"
+        );
+        assert_eq!(c.previous, None);
+        assert!(c.is_share());
+    }
+
+    #[test]
+    fn malformed_details_name_the_field() {
+        for (detail, field) in [
+            (
+                json!({"resourceType": SHARE_TYPE, "configRuleName": "r", "newEvaluationResult": {"complianceType": "COMPLIANT"}}),
+                "detail.resourceId",
+            ),
+            (
+                json!({"resourceId": "a", "resourceType": SHARE_TYPE, "configRuleName": "r"}),
+                "detail.newEvaluationResult.complianceType",
+            ),
+            (
+                json!({"resourceId": "a", "resourceType": SHARE_TYPE, "configRuleName": "r", "newEvaluationResult": {"complianceType": "MAYBE"}}),
+                "detail.newEvaluationResult.complianceType",
+            ),
+            (
+                json!({"resourceId": "a", "resourceType": SHARE_TYPE, "configRuleName": "r", "awsAccountId": "12", "newEvaluationResult": {"complianceType": "COMPLIANT"}}),
+                "detail.awsAccountId",
+            ),
+            (json!("text"), "detail"),
+        ] {
+            let err = parse(&change(detail)).unwrap_err();
+            assert!(err.to_string().contains(field), "{err} should name {field}");
+        }
+        assert!(parse(&json!({"detail": {}}))
+            .unwrap_err()
+            .to_string()
+            .contains("detail-type"));
+        let big =
+            json!({"detail-type": COMPLIANCE_CHANGE, "detail": {"x": "a".repeat(MAX_EVENT_BYTES)}});
+        assert!(matches!(parse(&big), Err(EventError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn custom_actions_keep_ramguard_findings_only() {
+        let e = json!({"id": "e-2", "detail-type": CUSTOM_ACTION, "source": "aws.securityhub",
+        "detail": {"actionName": "ramguard-remediate", "findings": [
+            {"Id": "f1", "GeneratorId": GENERATOR_ID, "AwsAccountId": "222222222222",
+             "ProductArn": "arn:aws:securityhub:us-east-1:222222222222:product/222222222222/default",
+             "Resources": [{"Type": "Other", "Id": "arn:aws:ram:us-east-1:222222222222:resource-share/s"}]},
+            {"Id": "other", "GeneratorId": "aws-foundational", "Resources": []}
+        ]}});
+        let Incoming::CustomAction(a) = parse(&e).unwrap() else {
+            panic!("not a custom action")
+        };
+        assert_eq!(a.findings.len(), 1);
+        assert_eq!(a.findings[0].region, "us-east-1");
+        assert_eq!(a.foreign, ["other"]);
+    }
+
+    #[test]
+    fn recognises_the_member_form_of_the_rule_name() {
+        assert!(is_our_rule("ramguard", Some("ramguard")));
+        assert!(is_our_rule(
+            "OrgConfigRule-ramguard-a1b2c3",
+            Some("ramguard")
+        ));
+        assert!(!is_our_rule(
+            "OrgConfigRule-ramguard2-a1b2c3",
+            Some("ramguard")
+        ));
+        assert!(!is_our_rule("other", Some("ramguard")));
+        assert!(is_our_rule("other", None));
+    }
+}
