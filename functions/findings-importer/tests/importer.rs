@@ -8,7 +8,7 @@ use aws_sdk_securityhub::types::{
 use ramguard::finding::GENERATOR_ID;
 use ramguard::Parameters;
 use ramguard_findings_importer::{ImportError, Importer};
-use ramguard_testkit::{Fault, World, OUTSIDER, REGION, TEST_ROLE};
+use ramguard_testkit::{compliance_change, Fault, World, OUTSIDER, REGION, TEST_ROLE};
 use serde_json::{json, Value};
 
 const RULE: &str = "ramguard-ram-shares";
@@ -18,43 +18,7 @@ fn importer(world: &World, params: Parameters) -> Importer {
 }
 
 fn change(account: &str, share_arn: &str, new: &str, old: Option<&str>) -> Value {
-    let mut detail = json!({
-        "resourceId": share_arn,
-        "awsRegion": REGION,
-        "awsAccountId": account,
-        "configRuleName": RULE,
-        "recordVersion": "1.0",
-        "configRuleARN": format!("arn:aws:config:{REGION}:{account}:config-rule/config-rule-abc123"),
-        "messageType": "ComplianceChangeNotification",
-        "resourceType": "AWS::RAM::ResourceShare",
-        "newEvaluationResult": {
-            "evaluationResultIdentifier": {
-                "evaluationResultQualifier": {
-                    "configRuleName": RULE,
-                    "resourceType": "AWS::RAM::ResourceShare",
-                    "resourceId": share_arn
-                },
-                "orderingTimestamp": "2026-11-23T10:00:00.000Z"
-            },
-            "complianceType": new,
-            "resultRecordedTime": "2026-11-23T10:00:01.000Z",
-            "configRuleInvokedTime": "2026-11-23T10:00:00.500Z"
-        }
-    });
-    if let Some(old) = old {
-        detail["oldEvaluationResult"] = json!({"complianceType": old});
-    }
-    json!({
-        "version": "0",
-        "id": "0f5f8a6e-1c2d-4e5f-9a8b-7c6d5e4f3a2b",
-        "detail-type": "Config Rules Compliance Change",
-        "source": "aws.config",
-        "account": account,
-        "time": "2026-11-23T10:00:01Z",
-        "region": REGION,
-        "resources": [],
-        "detail": detail
-    })
+    compliance_change(RULE, account, share_arn, new, old)
 }
 
 async fn findings(hub: &aws_sdk_securityhub::Client, share_arn: &str) -> Vec<AwsSecurityFinding> {

@@ -285,6 +285,7 @@ pub struct CallCount {
 }
 
 static NEXT_ACCOUNT: AtomicU32 = AtomicU32::new(1);
+static NEXT_EVENT: AtomicU32 = AtomicU32::new(1);
 
 /// A 12-digit account id no other test of this process uses.
 pub fn fresh_account_id() -> String {
@@ -458,7 +459,8 @@ impl World {
             .expect("share arn")
     }
 
-    /// Accepts every pending invitation `account` has received.
+    /// Accepts every pending invitation `account` has received from this world's management
+    /// account.
     pub async fn accept_invitations(&self, account: &str) {
         let ram = aws_sdk_ram::Client::new(&self.standin.config_for(account).await);
         let invitations = ram
@@ -469,7 +471,11 @@ impl World {
             .resource_share_invitations
             .unwrap_or_default();
         for inv in invitations {
-            if inv.status == Some(aws_sdk_ram::types::ResourceShareInvitationStatus::Pending) {
+            // only this world's invitations: other tests share the outside accounts
+            let ours = inv.sender_account_id.as_deref() == Some(self.org.management.as_str());
+            if ours
+                && inv.status == Some(aws_sdk_ram::types::ResourceShareInvitationStatus::Pending)
+            {
                 ram.accept_resource_share_invitation()
                     .resource_share_invitation_arn(
                         inv.resource_share_invitation_arn.unwrap_or_default(),
@@ -545,4 +551,71 @@ async fn create_ou(orgs: &aws_sdk_organizations::Client, parent: &str, name: &st
         id: ou.id.expect("ou id"),
         arn: ou.arn.expect("ou arn"),
     }
+}
+
+/// A "Config Rules Compliance Change" event as EventBridge delivers it, for one share under `rule`;
+/// `old` is absent on a first evaluation.
+pub fn compliance_change(
+    rule: &str,
+    account: &str,
+    share_arn: &str,
+    new: &str,
+    old: Option<&str>,
+) -> Value {
+    let mut detail = json!({
+        "resourceId": share_arn,
+        "awsRegion": REGION,
+        "awsAccountId": account,
+        "configRuleName": rule,
+        "recordVersion": "1.0",
+        "configRuleARN": format!("arn:aws:config:{REGION}:{account}:config-rule/config-rule-abc123"),
+        "messageType": "ComplianceChangeNotification",
+        "resourceType": "AWS::RAM::ResourceShare",
+        "newEvaluationResult": {
+            "evaluationResultIdentifier": {
+                "evaluationResultQualifier": {
+                    "configRuleName": rule,
+                    "resourceType": "AWS::RAM::ResourceShare",
+                    "resourceId": share_arn
+                },
+                "orderingTimestamp": "2026-11-23T10:00:00.000Z"
+            },
+            "complianceType": new,
+            "resultRecordedTime": "2026-11-23T10:00:01.000Z",
+            "configRuleInvokedTime": "2026-11-23T10:00:00.500Z"
+        }
+    });
+    if let Some(old) = old {
+        detail["oldEvaluationResult"] = json!({"complianceType": old});
+    }
+    json!({
+        "version": "0",
+        "id": format!("{:08x}-0000-4000-8000-{:012x}", std::process::id(), NEXT_EVENT.fetch_add(1, Ordering::Relaxed)),
+        "detail-type": "Config Rules Compliance Change",
+        "source": "aws.config",
+        "account": account,
+        "time": "2026-11-23T10:00:01Z",
+        "region": REGION,
+        "resources": [],
+        "detail": detail
+    })
+}
+
+/// A "Security Hub Findings - Custom Action" event carrying `findings` (ASFF JSON).
+pub fn custom_action(account: &str, findings: Vec<Value>) -> Value {
+    json!({
+        "version": "0",
+        "id": format!("{:08x}-0000-4000-9000-{:012x}", std::process::id(), NEXT_EVENT.fetch_add(1, Ordering::Relaxed)),
+        "detail-type": "Security Hub Findings - Custom Action",
+        "source": "aws.securityhub",
+        "account": account,
+        "time": "2026-11-23T10:05:00Z",
+        "region": REGION,
+        "resources": [format!("arn:aws:securityhub:{REGION}:{account}:action/custom/ramguard-remediate")],
+        "detail": {
+            "actionName": "ramguard-remediate",
+            "actionDescription": "Remove the principals outside the organization",
+            "findings": findings
+        }
+    })
 }

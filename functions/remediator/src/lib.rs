@@ -1,0 +1,568 @@
+//! The ramguard remediator: on a NON_COMPLIANT share (Config compliance change) or findings an
+//! analyst sent to the Security Hub custom action, it re-reads the live share and disassociates
+//! only the principals proved to be outside the organization. Dry-run unless told to enforce;
+//! nothing over the blast-radius cap; nothing when in doubt.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_smithy_types::DateTime;
+use ramguard::aws::credentials::{AccountConfigs, NoExecutionRole};
+use ramguard::aws::organizations::OrgCache;
+use ramguard::aws::securityhub as hub;
+use ramguard::aws::{ram as ram_api, AwsError};
+use ramguard::events::{self, EventError, Incoming};
+use ramguard::finding::{finding_id, product_arn, Subject};
+use ramguard::remediate::{self, RemediationPlan};
+use ramguard::{ExternalPrincipal, OrgSnapshot, Parameters};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{error, info, warn};
+
+/// Dry-run reports the plan and changes nothing; enforce acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    DryRun,
+    Enforce,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::DryRun => "dry-run",
+            Mode::Enforce => "enforce",
+        }
+    }
+}
+
+/// The remediator's settings, from environment variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub mode: Mode,
+    /// A run that would remove more principals than this removes none.
+    pub max_principals_per_run: usize,
+    /// Set allowExternalPrincipals=false once no outside principal remains.
+    pub restrict_share: bool,
+    pub rule_name: Option<String>,
+    pub params: Parameters,
+}
+
+pub const DEFAULT_MAX_PRINCIPALS_PER_RUN: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("setting {name}: {reason}")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+impl Settings {
+    /// Reads `REMEDIATION_MODE` (`dry-run` | `enforce`, default dry-run), `MAX_PRINCIPALS_PER_RUN`
+    /// (default 50), `RESTRICT_SHARE` (`true` | `false`), `CONFIG_RULE_NAME` and the parameters.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
+        let mode = match get("REMEDIATION_MODE")
+            .map(|m| m.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("dry-run") | Some("dryrun") => Mode::DryRun,
+            Some("enforce") => Mode::Enforce,
+            Some(other) => {
+                return Err(SettingError {
+                    name: "REMEDIATION_MODE",
+                    reason: format!("{other:?} is not dry-run or enforce"),
+                })
+            }
+        };
+        let max_principals_per_run = match get("MAX_PRINCIPALS_PER_RUN") {
+            None => DEFAULT_MAX_PRINCIPALS_PER_RUN,
+            Some(v) => v.parse().map_err(|_| SettingError {
+                name: "MAX_PRINCIPALS_PER_RUN",
+                reason: format!("{v:?} is not a whole number"),
+            })?,
+        };
+        let restrict_share = match get("RESTRICT_SHARE")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(SettingError {
+                    name: "RESTRICT_SHARE",
+                    reason: format!("{other:?} is not true or false"),
+                })
+            }
+        };
+        let pairs = ramguard::params::PARAMETER_NAMES
+            .iter()
+            .filter_map(|n| get(n).map(|v| (n.to_string(), v)))
+            .collect();
+        let params = Parameters::from_pairs(&pairs).map_err(|e| SettingError {
+            name: "parameters",
+            reason: e.to_string(),
+        })?;
+        Ok(Settings {
+            mode,
+            max_principals_per_run,
+            restrict_share,
+            rule_name: get("CONFIG_RULE_NAME"),
+            params,
+        })
+    }
+
+    pub fn from_env() -> Result<Settings, SettingError> {
+        Self::from_lookup(ramguard::aws::env_text)
+    }
+}
+
+/// Why an invocation failed (EventBridge retries it; the dead-letter queue keeps it).
+#[derive(Debug, thiserror::Error)]
+pub enum RemediationError {
+    #[error(transparent)]
+    BadEvent(#[from] EventError),
+    #[error("cannot read the organization, so nothing was removed: {0}")]
+    OrgSnapshot(AwsError),
+    #[error(transparent)]
+    NoExecutionRole(#[from] NoExecutionRole),
+    #[error("{0}; nothing was removed from that share")]
+    Read(AwsError),
+    #[error("remediation of {} share(s) failed on a retryable error: {}", .0.len(), .0.join("; "))]
+    Retryable(Vec<String>),
+}
+
+/// One principal acted on (or, in dry-run, that would be).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    pub principal: String,
+    pub kind: String,
+    pub before: String,
+    /// The status after the call (DISASSOCIATING / DISASSOCIATED), "unchanged" in dry-run, or
+    /// "failed".
+    pub after: String,
+    pub verified: bool,
+}
+
+/// What happened to one share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareReport {
+    pub share_arn: String,
+    pub account: String,
+    /// `remediated`, `planned` (dry-run), `nothing-to-do`, `gone`, `refused`, `over-cap` or `failed`.
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    pub actions: Vec<Action>,
+    pub kept: Vec<remediate::KeptPrincipal>,
+    pub restricted: bool,
+    pub findings_noted: usize,
+}
+
+/// What an invocation did, returned as the Lambda's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemediationReport {
+    pub trigger: String,
+    pub mode: Mode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
+    pub max_principals_per_run: usize,
+    pub planned_removals: usize,
+    pub shares: Vec<ShareReport>,
+}
+
+/// A share to remediate, from either trigger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    share_arn: String,
+    account: String,
+    region: String,
+}
+
+/// The remediator's long-lived state: clients and caches built once per Lambda instance.
+pub struct Remediator {
+    accounts: AccountConfigs,
+    organizations: aws_sdk_organizations::Client,
+    org_cache: OrgCache,
+    pub settings: Settings,
+}
+
+fn now() -> DateTime {
+    DateTime::from(std::time::SystemTime::now())
+}
+
+struct Planned {
+    target: Target,
+    config: SdkConfig,
+    share: Option<ramguard::ResourceShare>,
+    plan: Option<RemediationPlan>,
+}
+
+impl Remediator {
+    pub fn new(base: SdkConfig, settings: Settings) -> Remediator {
+        Remediator {
+            organizations: aws_sdk_organizations::Client::new(&base),
+            accounts: AccountConfigs::new(base, "ramguard-remediator"),
+            org_cache: OrgCache::new(),
+            settings,
+        }
+    }
+
+    pub async fn handle(
+        &self,
+        event: Value,
+        own_account: &str,
+    ) -> Result<RemediationReport, RemediationError> {
+        let mut report = RemediationReport {
+            trigger: String::new(),
+            mode: self.settings.mode,
+            ignored: None,
+            max_principals_per_run: self.settings.max_principals_per_run,
+            planned_removals: 0,
+            shares: Vec::new(),
+        };
+        let ignore = |mut report: RemediationReport, why: String| {
+            info!(reason = %why, "event ignored; nothing removed");
+            report.ignored = Some(why);
+            Ok(report)
+        };
+        let (event_id, targets) = match events::parse(&event)? {
+            Incoming::ComplianceChange(c) => {
+                report.trigger = "compliance-change".into();
+                if !events::is_our_rule(&c.rule_name, self.settings.rule_name.as_deref()) {
+                    return ignore(report, format!("rule {} is not ramguard's", c.rule_name));
+                }
+                if !c.is_share() {
+                    return ignore(
+                        report,
+                        format!("resource type {} is not a RAM share", c.resource_type),
+                    );
+                }
+                if c.compliance != "NON_COMPLIANT" {
+                    return ignore(
+                        report,
+                        format!("the share is {}, not NON_COMPLIANT", c.compliance),
+                    );
+                }
+                let target = Target {
+                    share_arn: c.share_arn,
+                    account: c.account,
+                    region: c.region,
+                };
+                (c.event_id, vec![target])
+            }
+            Incoming::CustomAction(a) => {
+                report.trigger = "security-hub-custom-action".into();
+                for id in &a.foreign {
+                    info!(finding_id = %id, "finding is not ramguard's; left alone");
+                }
+                let mut targets: Vec<Target> = Vec::new();
+                for f in a.findings {
+                    if !targets.iter().any(|t| t.share_arn == f.share_arn) {
+                        targets.push(Target {
+                            share_arn: f.share_arn,
+                            account: f.account,
+                            region: f.region,
+                        });
+                    }
+                }
+                if targets.is_empty() {
+                    return ignore(report, "no ramguard finding was selected".into());
+                }
+                (a.event_id, targets)
+            }
+            Incoming::Other {
+                detail_type,
+                source,
+            } => {
+                report.trigger = "other".into();
+                return ignore(
+                    report,
+                    format!("{detail_type:?} from {source:?} is not a remediation trigger"),
+                );
+            }
+        };
+        let org = Box::pin(self.org_cache.get(
+            &self.organizations,
+            Duration::from_secs(self.settings.params.org_cache_ttl_seconds),
+        ))
+        .await
+        .map_err(|e| {
+            error!(error = %e, "cannot read the organization; nothing removed (fail closed)");
+            RemediationError::OrgSnapshot(e)
+        })?;
+        let mut planned = Vec::new();
+        for target in targets {
+            planned.push(Box::pin(self.plan_one(target, own_account, &org)).await?);
+        }
+        report.planned_removals = planned
+            .iter()
+            .filter_map(|p| p.plan.as_ref())
+            .map(|p| p.removals.len())
+            .sum();
+        let over_cap = report.planned_removals > self.settings.max_principals_per_run;
+        if over_cap {
+            warn!(
+                planned = report.planned_removals,
+                cap = self.settings.max_principals_per_run,
+                "plan over the blast-radius cap MAX_PRINCIPALS_PER_RUN; nothing removed"
+            );
+        }
+        let mut retryable = Vec::new();
+        for p in planned {
+            let share_report = Box::pin(self.execute(p, &event_id, over_cap, &mut retryable)).await;
+            report.shares.push(share_report);
+        }
+        if !retryable.is_empty() {
+            return Err(RemediationError::Retryable(retryable));
+        }
+        Ok(report)
+    }
+
+    async fn plan_one(
+        &self,
+        target: Target,
+        own_account: &str,
+        org: &OrgSnapshot,
+    ) -> Result<Planned, RemediationError> {
+        let partition = target.share_arn.split(':').nth(1).unwrap_or("aws");
+        let config = self
+            .accounts
+            .for_account(
+                &target.account,
+                own_account,
+                partition,
+                self.settings.params.execution_role_name.as_deref(),
+                Some(&target.region),
+            )
+            .await?;
+        let ram = aws_sdk_ram::Client::new(&config);
+        let share = Box::pin(ram_api::share(&ram, &target.share_arn))
+            .await
+            .map_err(RemediationError::Read)?;
+        let plan = share.as_ref().map(|s| {
+            remediate::plan(
+                s,
+                org,
+                &self.settings.params,
+                self.settings.restrict_share,
+                now().secs(),
+            )
+        });
+        Ok(Planned {
+            target,
+            config,
+            share,
+            plan,
+        })
+    }
+
+    async fn execute(
+        &self,
+        planned: Planned,
+        event_id: &str,
+        over_cap: bool,
+        retryable: &mut Vec<String>,
+    ) -> ShareReport {
+        let Planned {
+            target,
+            config,
+            share,
+            plan,
+        } = planned;
+        let mode = self.settings.mode;
+        let mut report = ShareReport {
+            share_arn: target.share_arn.clone(),
+            account: target.account.clone(),
+            outcome: String::new(),
+            why: None,
+            actions: Vec::new(),
+            kept: Vec::new(),
+            restricted: false,
+            findings_noted: 0,
+        };
+        let (Some(share), Some(plan)) = (share, plan) else {
+            info!(share_arn = %target.share_arn, mode = mode.as_str(), "share no longer exists; nothing to do");
+            report.outcome = "gone".into();
+            report.why = Some("the share no longer exists".into());
+            return report;
+        };
+        report.kept = plan.kept.clone();
+        for k in &plan.kept {
+            info!(share_arn = %share.arn, principal = %k.principal, status = %k.status, why = ?k.why, "principal kept");
+        }
+        if let Some(refusal) = &plan.refusal {
+            info!(share_arn = %share.arn, mode = mode.as_str(), why = %refusal.describe(), "share left alone");
+            report.outcome = "refused".into();
+            report.why = Some(refusal.describe());
+            return report;
+        }
+        if plan.removals.is_empty() && !plan.restrict_share {
+            info!(share_arn = %share.arn, mode = mode.as_str(), "no principal outside the organization to remove");
+            report.outcome = "nothing-to-do".into();
+            return report;
+        }
+        let action = |r: &remediate::PlannedRemoval, after: &str, verified| Action {
+            principal: r.principal.clone(),
+            kind: r.kind.as_str().into(),
+            before: r.status_before.clone(),
+            after: after.into(),
+            verified,
+        };
+        if over_cap {
+            report.outcome = "over-cap".into();
+            report.why = Some(format!(
+                "the run planned more than MAX_PRINCIPALS_PER_RUN={} removals; nothing was removed",
+                self.settings.max_principals_per_run
+            ));
+            report.actions = plan
+                .removals
+                .iter()
+                .map(|r| action(r, "unchanged", false))
+                .collect();
+            return report;
+        }
+        if mode == Mode::DryRun {
+            for r in &plan.removals {
+                info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = "unchanged", mode = "dry-run", "would remove principal");
+            }
+            report.outcome = "planned".into();
+            report.actions = plan
+                .removals
+                .iter()
+                .map(|r| action(r, "unchanged", false))
+                .collect();
+            report.restricted = false;
+            return report;
+        }
+        let ram = aws_sdk_ram::Client::new(&config);
+        let principals: Vec<String> = plan.removals.iter().map(|r| r.principal.clone()).collect();
+        if !principals.is_empty() {
+            let refs: Vec<&str> = principals.iter().map(String::as_str).collect();
+            let token = remediate::client_token(event_id, &share.arn, &refs);
+            let result = Box::pin(ram_api::disassociate_principals(
+                &ram,
+                &share.arn,
+                &principals,
+                &token,
+            ))
+            .await;
+            let after: BTreeMap<String, String> = match result {
+                Ok(rows) => rows.into_iter().collect(),
+                Err(e) => {
+                    let permanent = e.is("OperationNotPermittedException")
+                        || e.is("InvalidStateTransitionException")
+                        || e.is("UnknownResourceException")
+                        || e.is("MalformedArnException")
+                        || e.is("InvalidParameterException")
+                        || e.is("IdempotentParameterMismatchException");
+                    error!(share_arn = %share.arn, error = %e, retried = !permanent, mode = "enforce", "disassociation failed; nothing was removed");
+                    if !permanent {
+                        retryable.push(format!("{}: {e}", share.arn));
+                    }
+                    report.outcome = "failed".into();
+                    report.why = Some(e.to_string());
+                    report.actions = plan
+                        .removals
+                        .iter()
+                        .map(|r| action(r, "failed", false))
+                        .collect();
+                    return report;
+                }
+            };
+            // verify against a fresh read
+            let live = Box::pin(ram_api::share(&ram, &share.arn)).await;
+            let statuses: BTreeMap<String, String> = match &live {
+                Ok(Some(s)) => s
+                    .principals
+                    .iter()
+                    .map(|a| (a.entity.clone(), a.status.as_str().to_string()))
+                    .collect(),
+                _ => BTreeMap::new(),
+            };
+            for r in &plan.removals {
+                let now_status = statuses
+                    .get(&r.principal)
+                    .or_else(|| after.get(&r.principal))
+                    .cloned()
+                    .unwrap_or_else(|| "DISASSOCIATED".into());
+                let verified = matches!(now_status.as_str(), "DISASSOCIATING" | "DISASSOCIATED");
+                if verified {
+                    info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %now_status, mode = "enforce", "principal removed");
+                } else {
+                    error!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %now_status, mode = "enforce", "principal still associated after disassociation");
+                }
+                report.actions.push(action(r, &now_status, verified));
+            }
+        }
+        if plan.restrict_share {
+            let token =
+                remediate::client_token(event_id, &share.arn, &["allowExternalPrincipals=false"]);
+            match Box::pin(ram_api::disallow_external_principals(&ram, &share, &token)).await {
+                Ok(()) => {
+                    info!(share_arn = %share.arn, mode = "enforce", "share restricted: allowExternalPrincipals=false");
+                    report.restricted = true;
+                }
+                Err(e) => {
+                    error!(share_arn = %share.arn, error = %e, "could not set allowExternalPrincipals=false")
+                }
+            }
+        }
+        report.outcome = "remediated".into();
+        report.findings_noted = Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
+        report
+    }
+
+    /// Adds an audit note to the share's findings for the removed principals, when they exist.
+    async fn note_findings(
+        &self,
+        config: &SdkConfig,
+        share: &ramguard::ResourceShare,
+        plan: &RemediationPlan,
+        target: &Target,
+    ) -> usize {
+        if plan.removals.is_empty() {
+            return 0;
+        }
+        let partition = share.arn.split(':').nth(1).unwrap_or("aws");
+        let product = product_arn(partition, &target.region, &target.account);
+        let ids: Vec<(String, String)> = plan
+            .removals
+            .iter()
+            .map(|r| {
+                let p = ExternalPrincipal {
+                    entity: r.principal.clone(),
+                    kind: r.kind,
+                    status: r.status_before.clone(),
+                    reason: r.reason,
+                };
+                (
+                    finding_id(&share.arn, &Subject::Principal(&p)),
+                    product.clone(),
+                )
+            })
+            .collect();
+        let text = format!(
+            "ramguard remediator (enforce) disassociated {} from this resource share at {}.",
+            plan.removals
+                .iter()
+                .map(|r| r.principal.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            now()
+                .fmt(aws_smithy_types::date_time::Format::DateTime)
+                .unwrap_or_default()
+        );
+        let client = aws_sdk_securityhub::Client::new(config);
+        match Box::pin(hub::add_note(&client, &ids, &text, "ramguard-remediator")).await {
+            Ok(n) => n,
+            Err(e) => {
+                warn!(share_arn = %share.arn, error = %e, "could not add the audit note to the findings; the removal stands");
+                0
+            }
+        }
+    }
+}
