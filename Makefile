@@ -4,17 +4,21 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help test standin-env test-standin test-rust lint standin
+.PHONY: help test standin-env tools-env test-standin test-rust lint lint-template build-lambda standin
 
 help:
-	@echo "make test      run every test (stand-in behaviour tests, fmt, clippy, Rust tests)"
+	@echo "make test      run every test (stand-in, fmt, clippy, Rust tests, template lint and tests, Lambda build)"
+	@echo "make build-lambda  build the three functions for Lambda (release, arm64) into target/lambda/"
 	@echo "make standin   start the local AWS stand-in on 127.0.0.1:4566 in the foreground"
 
 ## Every test: what .ci/run runs.
-test: standin-env test-standin lint test-rust
+test: standin-env tools-env test-standin lint lint-template test-rust build-lambda
 
 standin-env:
 	@scripts/standin-env
+
+tools-env:
+	@scripts/tools-env
 
 test-standin: standin-env
 	cd tests/standin && ../../$(PY) -m pytest
@@ -22,6 +26,21 @@ test-standin: standin-env
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+## template.yaml: sam validate --lint, cfn-lint, checkov (on it and on the member stack it
+## deploys), then the tests of what it means (tests/template).
+lint-template: tools-env
+	SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint --region us-east-1
+	.venv-sam/bin/cfn-lint template.yaml
+	mkdir -p target
+	.venv-sam/bin/python -c "from cfnlint.decode import decode; t, _ = decode('template.yaml'); \
+	  open('target/member-template.yaml', 'w').write(str(t['Resources']['MemberStackSet']['Properties']['TemplateBody']))"
+	.venv-checkov/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+	  -f template.yaml -f target/member-template.yaml
+	cd tests/template && ../../.venv-sam/bin/python -m pytest
+
+build-lambda: standin-env
+	scripts/build-lambda
 
 test-rust: standin-env
 	cargo test --workspace --locked

@@ -381,17 +381,7 @@ async fn org_wide_imports_in_the_member_account_through_its_role() {
     world.enable_security_hub(&member).await;
     world.enable_security_hub(&mgmt).await;
     let member_cfg = world.standin.config_for(&member).await;
-    let share = aws_sdk_ram::Client::new(&member_cfg)
-        .create_resource_share()
-        .name("member-share")
-        .allow_external_principals(true)
-        .principals(OUTSIDER)
-        .send()
-        .await
-        .expect("CreateResourceShare")
-        .resource_share
-        .and_then(|s| s.resource_share_arn)
-        .expect("arn");
+    let share = world.share_in(&member, "member-share", &[OUTSIDER]).await;
     let event = change(&member, &share, "NON_COMPLIANT", None);
 
     let err = importer(&world, Parameters::default())

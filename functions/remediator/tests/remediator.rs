@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use ramguard::aws::securityhub as hub;
-use ramguard::finding::{findings_for, format_millis, FindingContext};
 use ramguard::Parameters;
 use ramguard_remediator::{Mode, RemediationError, Remediator, Settings};
 use ramguard_testkit::{
@@ -412,18 +411,9 @@ async fn org_wide_acts_in_the_member_account_through_its_role() {
     let mgmt = world.org.management.clone();
     let member = world.org.members[0].clone();
     let member_ram = aws_sdk_ram::Client::new(&world.standin.config_for(&member).await);
-    let share = member_ram
-        .create_resource_share()
-        .name("member-share")
-        .allow_external_principals(true)
-        .principals(OUTSIDER)
-        .principals(&mgmt)
-        .send()
-        .await
-        .expect("CreateResourceShare")
-        .resource_share
-        .and_then(|s| s.resource_share_arn)
-        .expect("arn");
+    let share = world
+        .share_in(&member, "member-share", &[OUTSIDER, &mgmt])
+        .await;
     let event = non_compliant(&member, &share);
     let err = remediator(&world, settings(Mode::Enforce))
         .handle(event.clone(), &mgmt)
@@ -452,28 +442,18 @@ async fn the_custom_action_remediates_selected_findings_and_notes_them() {
     let mgmt = world.org.management.clone();
     world.enable_security_hub(&mgmt).await;
     let share_arn = world.share("selected", true, &[OUTSIDER]).await;
-    // the finding the importer would have raised
-    let org = ramguard::aws::organizations::load_snapshot(&world.organizations())
-        .await
-        .unwrap();
-    let share = ramguard::aws::ram::share(&world.ram(), &share_arn)
-        .await
-        .unwrap()
-        .unwrap();
-    let verdict = ramguard::evaluate(&share, &org, &Parameters::default(), 1_795_000_000);
-    let ctx = FindingContext {
-        partition: "aws".into(),
-        region: REGION.into(),
-        account: mgmt.clone(),
-        now: format_millis(1_795_000_000_000),
-    };
-    let finding = findings_for(&share, &verdict, &ctx).remove(0);
+    world.raise_findings(&mgmt, &share_arn).await;
     let securityhub = world.securityhub();
-    hub::import(&securityhub, vec![hub::to_sdk(&finding)])
-        .await
-        .expect("import");
-    let mut selected = serde_json::to_value(&finding).unwrap();
-    selected["Region"] = json!(REGION);
+    let raised = hub::share_findings(&securityhub, &share_arn).await.unwrap();
+    let mut selected = json!({
+        "Id": raised[0].id,
+        "ProductArn": raised[0].product_arn,
+        "GeneratorId": raised[0].generator_id,
+        "AwsAccountId": mgmt,
+        "Region": REGION,
+        "Resources": [{"Type": "Other", "Id": share_arn}],
+    });
+    selected["ProductFields"] = json!({"ramguard/ShareArn": share_arn});
     let foreign = json!({"Id": "arn:aws:securityhub:us-east-1::control/x", "GeneratorId": "aws-foundational-security-best-practices/v/1.0.0/S3.1", "AwsAccountId": mgmt});
 
     let report = remediator(&world, settings(Mode::Enforce))

@@ -85,3 +85,21 @@ pub fn own_account(invoked_function_arn: &str) -> String {
             .to_string()
     })
 }
+
+/// `shared/iam-actions.json`: the AWS actions each function's code calls, the one list the
+/// functions' tests and the template's least-privilege test check against.
+pub const IAM_ACTIONS_JSON: &str = include_str!("../../iam-actions.json");
+
+/// The IAM actions (`service:Operation`) the code of `function` calls.
+pub fn iam_actions(function: &str) -> Vec<String> {
+    let doc: serde_json::Value =
+        serde_json::from_str(IAM_ACTIONS_JSON).expect("iam-actions.json is JSON");
+    doc["functions"][function]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}

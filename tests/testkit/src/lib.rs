@@ -169,6 +169,36 @@ impl StandIn {
         serde_json::from_value(out["calls"].clone()).expect("call counts")
     }
 
+    /// Forgets every call count (the whole stand-in: use it in a test binary of one test).
+    pub fn reset_calls(&self) {
+        self.control("DELETE", "/_standin/calls", Value::Null);
+    }
+
+    /// The IAM actions (`service:Operation`) of every call served since the last reset, in any
+    /// account.
+    pub fn called_actions(&self) -> std::collections::BTreeSet<String> {
+        let out = self.control("POST", "/_standin/calls", json!({}));
+        let calls: Vec<CallCount> = serde_json::from_value(out["calls"].clone()).expect("calls");
+        calls
+            .into_iter()
+            .map(|c| format!("{}:{}", c.service, c.operation))
+            .collect()
+    }
+
+    /// Least privilege, checked: the calls served since the last reset are exactly the actions
+    /// `shared/iam-actions.json` lists for `function` (no call outside the list, no listed action
+    /// unused).
+    pub fn assert_calls_match_iam_actions(&self, function: &str) {
+        let listed: std::collections::BTreeSet<String> =
+            ramguard::aws::iam_actions(function).into_iter().collect();
+        assert!(!listed.is_empty(), "no actions listed for {function}");
+        assert_eq!(
+            self.called_actions(),
+            listed,
+            "calls made by {function} vs shared/iam-actions.json"
+        );
+    }
+
     /// A Config rule invocation event, shaped as AWS Config sends it to a custom rule's Lambda,
     /// with a result token the stand-in's PutEvaluations accepts.
     pub fn rule_event(&self, spec: Value) -> Value {
@@ -457,6 +487,58 @@ impl World {
             .resource_share
             .and_then(|s| s.resource_share_arn)
             .expect("share arn")
+    }
+
+    /// Creates a share owned by `account` (a member, say) and returns its ARN.
+    pub async fn share_in(&self, account: &str, name: &str, principals: &[&str]) -> String {
+        let ram = aws_sdk_ram::Client::new(&self.standin.config_for(account).await);
+        let mut req = ram
+            .create_resource_share()
+            .name(name)
+            .allow_external_principals(true);
+        for p in principals {
+            req = req.principals(*p);
+        }
+        req.send()
+            .await
+            .expect("CreateResourceShare")
+            .resource_share
+            .and_then(|s| s.resource_share_arn)
+            .expect("share arn")
+    }
+
+    /// Imports into `account`'s Security Hub the findings ramguard builds for the share as it is
+    /// now (what the findings importer would have raised).
+    pub async fn raise_findings(&self, account: &str, share_arn: &str) {
+        let cfg = self.standin.config_for(account).await;
+        let org = ramguard::aws::organizations::load_snapshot(&self.organizations())
+            .await
+            .expect("org snapshot");
+        let share = ramguard::aws::ram::share(&aws_sdk_ram::Client::new(&cfg), share_arn)
+            .await
+            .expect("GetResourceShares")
+            .expect("the share");
+        let verdict = ramguard::evaluate(
+            &share,
+            &org,
+            &ramguard::Parameters::default(),
+            1_795_000_000,
+        );
+        let ctx = ramguard::finding::FindingContext {
+            partition: "aws".into(),
+            region: REGION.into(),
+            account: account.to_string(),
+            now: ramguard::finding::format_millis(1_795_000_000_000),
+        };
+        let findings = ramguard::finding::findings_for(&share, &verdict, &ctx)
+            .iter()
+            .map(ramguard::aws::securityhub::to_sdk)
+            .collect();
+        let report =
+            ramguard::aws::securityhub::import(&aws_sdk_securityhub::Client::new(&cfg), findings)
+                .await
+                .expect("BatchImportFindings");
+        assert!(report.failed.is_empty(), "{report:?}");
     }
 
     /// Accepts every pending invitation `account` has received from this world's management

@@ -1,0 +1,36 @@
+//! Every AWS call the importer makes is in its list in shared/iam-actions.json (what its IAM role
+//! in template.yaml allows), and every action of the list is used: least privilege, checked.
+//! One test in this binary, so the stand-in's call counts are this scenario's alone.
+
+use ramguard::Parameters;
+use ramguard_findings_importer::Importer;
+use ramguard_testkit::{compliance_change, World, OUTSIDER, TEST_ROLE};
+
+const RULE: &str = "ramguard-ram-shares";
+
+#[tokio::test]
+async fn calls_exactly_the_listed_actions() {
+    let world = World::new(1).await;
+    let mgmt = world.org.management.clone();
+    let member = world.org.members[0].clone();
+    world.enable_security_hub(&member).await;
+    let share = world.share_in(&member, "s", &[OUTSIDER]).await;
+    let params = Parameters {
+        execution_role_name: Some(TEST_ROLE.into()),
+        ..Parameters::default()
+    };
+    let importer = Importer::new(world.management.clone(), Some(RULE.into()), params);
+    world.standin.reset_calls();
+
+    importer
+        .handle(
+            compliance_change(RULE, &member, &share, "NON_COMPLIANT", None),
+            &mgmt,
+        )
+        .await
+        .expect("import");
+
+    world
+        .standin
+        .assert_calls_match_iam_actions("findings-importer");
+}
