@@ -4,12 +4,18 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help test standin-env tools-env test-standin test-rust lint lint-template build-lambda standin
+.PHONY: help demo test standin-env tools-env test-standin test-rust lint lint-template build-lambda standin
 
 help:
+	@echo "make demo      the main job on a sample organization, on the local stand-in, with a report"
 	@echo "make test      run every test (stand-in, fmt, clippy, Rust tests, template lint and tests, Lambda build)"
 	@echo "make build-lambda  build the three functions for Lambda (release, arm64) into target/lambda/"
 	@echo "make standin   start the local AWS stand-in on 127.0.0.1:4566 in the foreground"
+
+## The main job end to end on the stand-in: seeds a sample organization, runs the three built
+## functions through the Lambda Runtime API (cargo lambda watch/invoke), prints a report.
+demo: standin-env
+	cargo run --locked --quiet -p ramguard-testkit --bin ramguard-demo
 
 ## Every test: what .ci/run runs.
 test: standin-env tools-env test-standin lint lint-template test-rust build-lambda

@@ -1,0 +1,537 @@
+//! `make demo`: ramguard end to end on the local stand-in. Seeds a sample organization with RAM
+//! shares of every principal form and status, then runs the three functions as built binaries
+//! through the Lambda Runtime API (`cargo lambda watch` + `invoke`, with the `events/` samples):
+//! the Config rule's sweep, the findings importer on each compliance change, the remediator in
+//! dry-run and then in enforce mode, and a last sweep. Prints one table and a summary; exits
+//! non-zero when a step fails or an in-org principal was touched.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use aws_sdk_securityhub::types::AwsSecurityFinding;
+use ramguard::{classify, OutsideReason, Parameters, Placement, Principal};
+use ramguard_testkit::lambda::LambdaWatch;
+use ramguard_testkit::{repo_root, ShareSpec, World, OUTSIDER};
+use serde_json::{json, Value};
+
+const RULE: &str = "ramguard-ram-shares";
+const TRUSTED: &str = "777777777777";
+const PENDING: &str = "888888888888";
+const REJECTING: &str = "666666666666";
+const REMOVED: &str = "555555555555";
+
+fn sample(path: &str) -> Value {
+    let text = std::fs::read_to_string(repo_root().join("events").join(path))
+        .unwrap_or_else(|e| panic!("events/{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("events/{path}: {e}"))
+}
+
+fn step(text: &str) {
+    eprintln!("==> {text}");
+}
+
+/// The config-rule's scheduled event (events/ sample), with a result token Config issued.
+fn scheduled_event(world: &World, params: &str) -> Value {
+    let mgmt = &world.org.management;
+    let issued = world
+        .standin
+        .rule_event(json!({"account": mgmt, "ruleName": RULE}));
+    let mut event = sample("config-rule/scheduled-notification.json");
+    let mut invoking: Value =
+        serde_json::from_str(event["invokingEvent"].as_str().unwrap_or("{}")).unwrap_or_default();
+    invoking["awsAccountId"] = json!(mgmt);
+    event["invokingEvent"] = json!(invoking.to_string());
+    event["accountId"] = json!(mgmt);
+    event["resultToken"] = issued["resultToken"].clone();
+    event["configRuleName"] = json!(RULE);
+    event["ruleParameters"] = json!(params);
+    event
+}
+
+/// A compliance change of one share (events/ sample), as Config would emit it.
+fn change_event(path: &str, account: &str, share: &str, compliance: &str) -> Value {
+    let mut event = sample(path);
+    event["account"] = json!(account);
+    event["detail"]["awsAccountId"] = json!(account);
+    event["detail"]["resourceId"] = json!(share);
+    event["detail"]["configRuleName"] = json!(RULE);
+    event["detail"]["newEvaluationResult"]["complianceType"] = json!(compliance);
+    event
+}
+
+async fn compliance(world: &World) -> BTreeMap<String, String> {
+    let pages: Vec<_> = world
+        .config()
+        .get_compliance_details_by_config_rule()
+        .config_rule_name(RULE)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("GetComplianceDetailsByConfigRule");
+    pages
+        .into_iter()
+        .flat_map(|p| p.evaluation_results.unwrap_or_default())
+        .filter_map(|r| {
+            let id = r
+                .evaluation_result_identifier?
+                .evaluation_result_qualifier?
+                .resource_id?;
+            Some((id, r.compliance_type?.as_str().to_string()))
+        })
+        .collect()
+}
+
+/// (share ARN, principal) → association status.
+async fn associations(world: &World) -> BTreeMap<(String, String), String> {
+    let rows = world
+        .ram()
+        .get_resource_share_associations()
+        .association_type(aws_sdk_ram::types::ResourceShareAssociationType::Principal)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("GetResourceShareAssociations");
+    rows.into_iter()
+        .flat_map(|page| page.resource_share_associations.unwrap_or_default())
+        .filter_map(|a| {
+            Some((
+                (a.resource_share_arn?, a.associated_entity?),
+                a.status?.as_str().to_string(),
+            ))
+        })
+        .collect()
+}
+
+async fn findings(world: &World) -> Vec<AwsSecurityFinding> {
+    world
+        .securityhub()
+        .get_findings()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("GetFindings")
+}
+
+fn finding_for<'a>(
+    all: &'a [AwsSecurityFinding],
+    share: &str,
+    principal: &str,
+) -> Option<&'a AwsSecurityFinding> {
+    all.iter().find(|f| {
+        let fields = f.product_fields.as_ref();
+        fields
+            .and_then(|p| p.get("ramguard/ShareArn"))
+            .map(String::as_str)
+            == Some(share)
+            && fields
+                .and_then(|p| p.get("ramguard/Principal"))
+                .map(String::as_str)
+                == Some(principal)
+    })
+}
+
+fn finding_text(f: Option<&AwsSecurityFinding>) -> String {
+    let Some(f) = f else { return "-".into() };
+    let label = f
+        .finding_provider_fields
+        .as_ref()
+        .and_then(|p| p.severity.as_ref())
+        .and_then(|s| s.label.as_ref())
+        .map(|l| l.as_str().to_string())
+        .unwrap_or_default();
+    let state = match f.record_state.as_ref().map(|s| s.as_str()) {
+        Some("ARCHIVED") => "resolved",
+        _ => "open",
+    };
+    format!("{label} {state}")
+}
+
+fn class(principal: &str, org: &ramguard::OrgSnapshot, params: &Parameters) -> String {
+    match classify(&Principal::parse(principal), org, params) {
+        Placement::InOrg => "in org".into(),
+        Placement::Trusted => "trusted".into(),
+        Placement::AllowedService => "service".into(),
+        Placement::Outside(OutsideReason::NotAMember) => "OUTSIDE".into(),
+        Placement::Outside(OutsideReason::ForeignOrganization) => "OUTSIDE (org)".into(),
+        Placement::Outside(r) => format!("outside ({})", r.as_str()),
+    }
+}
+
+fn short(principal: &str) -> String {
+    principal
+        .strip_prefix("arn:aws:")
+        .map(|rest| rest.replace("organizations::", "org::"))
+        .unwrap_or_else(|| principal.to_string())
+}
+
+async fn run() -> Result<bool, String> {
+    step("starting the local AWS stand-in and seeding a sample organization");
+    let world = World::new(3).await;
+    let mgmt = world.org.management.clone();
+    let member = world.org.members[0].clone();
+    world.enable_security_hub(&mgmt).await;
+    world.config_rule(RULE, json!({})).await;
+    let member_role = format!("arn:aws:iam::{member}:role/app-deployer");
+    let partner_role = format!("arn:aws:iam::{OUTSIDER}:role/partner-etl");
+    let contractor = format!("arn:aws:iam::{OUTSIDER}:user/contractor");
+    let shares: Vec<(&str, Vec<String>, &[(&str, &str)])> = vec![
+        (
+            "vpc-subnets",
+            vec![
+                member.clone(),
+                world.org.arn.clone(),
+                world.org.ou.arn.clone(),
+                world.org.nested_ou.arn.clone(),
+                member_role.clone(),
+            ],
+            &[],
+        ),
+        (
+            "transit-gateway",
+            vec![world.org.members[1].clone(), "logs.amazonaws.com".into()],
+            &[],
+        ),
+        (
+            "partner-db",
+            vec![OUTSIDER.into(), world.org.members[2].clone()],
+            &[],
+        ),
+        ("pending-invite", vec![PENDING.into()], &[]),
+        (
+            "contractor-access",
+            vec![partner_role.clone(), contractor.clone()],
+            &[],
+        ),
+        ("trusted-partner", vec![TRUSTED.into()], &[]),
+        (
+            "exempt-analytics",
+            vec![OUTSIDER.into()],
+            &[("ramguard:exempt", "2099-12-31")],
+        ),
+        ("rejected-invite", vec![REJECTING.into()], &[]),
+        ("already-cleaned", vec![REMOVED.into(), member.clone()], &[]),
+    ];
+    let mut arns = BTreeMap::new();
+    for (name, principals, tags) in &shares {
+        let refs: Vec<&str> = principals.iter().map(String::as_str).collect();
+        let arn = world
+            .share_with(ShareSpec {
+                name,
+                allow_external: true,
+                principals: &refs,
+                tags,
+            })
+            .await;
+        arns.insert(arn, name.to_string());
+    }
+    world.accept_invitations(OUTSIDER).await;
+    world.accept_invitations(TRUSTED).await;
+    let rejecter = aws_sdk_ram::Client::new(&world.standin.config_for(REJECTING).await);
+    for inv in rejecter
+        .get_resource_share_invitations()
+        .send()
+        .await
+        .map_err(|e| format!("GetResourceShareInvitations: {e}"))?
+        .resource_share_invitations
+        .unwrap_or_default()
+    {
+        if inv.sender_account_id.as_deref() == Some(mgmt.as_str()) {
+            rejecter
+                .reject_resource_share_invitation()
+                .resource_share_invitation_arn(
+                    inv.resource_share_invitation_arn.unwrap_or_default(),
+                )
+                .send()
+                .await
+                .map_err(|e| format!("RejectResourceShareInvitation: {e}"))?;
+        }
+    }
+    let cleaned = arns
+        .iter()
+        .find(|(_, n)| *n == "already-cleaned")
+        .map(|(a, _)| a.clone())
+        .unwrap();
+    world
+        .ram()
+        .disassociate_resource_share()
+        .resource_share_arn(&cleaned)
+        .principals(REMOVED)
+        .send()
+        .await
+        .map_err(|e| format!("DisassociateResourceShare: {e}"))?;
+    eprintln!(
+        "    organization {} (management {mgmt}, {} members, OUs workloads/teams), {} shares",
+        world.org.id,
+        world.org.members.len(),
+        arns.len()
+    );
+
+    let params = Parameters {
+        trusted_account_ids: [TRUSTED.to_string()].into(),
+        ..Parameters::default()
+    };
+    let rule_params = json!({"TrustedAccountIds": TRUSTED}).to_string();
+    let env = |mode: &'static str| {
+        vec![
+            ("RAMGUARD_ACCOUNT_ID", mgmt.clone()),
+            ("CONFIG_RULE_NAME", RULE.to_string()),
+            ("TrustedAccountIds", TRUSTED.to_string()),
+            ("REMEDIATION_MODE", mode.to_string()),
+        ]
+    };
+    let invoke = |watch: &LambdaWatch, function: &str, event: &Value| {
+        watch
+            .invoke(function, event)
+            .map_err(|e| format!("{function} failed: {e}"))
+    };
+
+    step("building the functions and starting the Lambda Runtime API (cargo lambda watch)");
+    let dry_env = env("dry-run");
+    let dry_env: Vec<(&str, &str)> = dry_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let watch = LambdaWatch::start(world.standin.url(), &world.management, &dry_env).await;
+
+    step("config-rule: scheduled sweep (events/config-rule/scheduled-notification.json)");
+    let out = invoke(
+        &watch,
+        "config-rule",
+        &scheduled_event(&world, &rule_params),
+    )?;
+    eprintln!(
+        "    {} compliant, {} non-compliant, {} not applicable, {} PutEvaluations call(s)",
+        out["compliant"], out["nonCompliant"], out["notApplicable"], out["putEvaluationsCalls"]
+    );
+    let before = compliance(&world).await;
+
+    step("findings-importer: one compliance-change event per share (events/findings-importer/)");
+    for (arn, verdict) in &before {
+        invoke(
+            &watch,
+            "findings-importer",
+            &change_event(
+                "findings-importer/compliance-change-first-evaluation.json",
+                &mgmt,
+                arn,
+                verdict,
+            ),
+        )?;
+    }
+    let raised = findings(&world).await;
+    eprintln!("    {} finding(s) in Security Hub", raised.len());
+
+    let associations_before = associations(&world).await;
+    step("remediator: dry-run on every NON_COMPLIANT share (events/remediator/)");
+    let mut plans: BTreeMap<(String, String), String> = BTreeMap::new();
+    let non_compliant: Vec<&String> = before
+        .iter()
+        .filter(|(_, v)| *v == "NON_COMPLIANT")
+        .map(|(a, _)| a)
+        .collect();
+    for arn in &non_compliant {
+        let out = invoke(
+            &watch,
+            "remediator",
+            &change_event(
+                "remediator/compliance-change-non-compliant.json",
+                &mgmt,
+                arn,
+                "NON_COMPLIANT",
+            ),
+        )?;
+        for share in out["shares"].as_array().cloned().unwrap_or_default() {
+            for a in share["actions"].as_array().cloned().unwrap_or_default() {
+                let p = a["principal"].as_str().unwrap_or_default().to_string();
+                plans.insert((arn.to_string(), p), "would remove".into());
+            }
+            for k in share["kept"].as_array().cloned().unwrap_or_default() {
+                let p = k["principal"].as_str().unwrap_or_default().to_string();
+                let why = k["why"].as_str().unwrap_or_default().replace('_', " ");
+                plans.insert((arn.to_string(), p), format!("keep: {why}"));
+            }
+            if let Some(why) = share["why"].as_str() {
+                plans.insert((arn.to_string(), String::new()), why.to_string());
+            }
+        }
+    }
+    if associations(&world).await != associations_before {
+        return Err("dry-run changed a share".into());
+    }
+    drop(watch);
+
+    step("remediator: enforce");
+    let enforce_env = env("enforce");
+    let enforce_env: Vec<(&str, &str)> =
+        enforce_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let watch = LambdaWatch::start(world.standin.url(), &world.management, &enforce_env).await;
+    let mut removed = 0;
+    for arn in &non_compliant {
+        let out = invoke(
+            &watch,
+            "remediator",
+            &change_event(
+                "remediator/compliance-change-non-compliant.json",
+                &mgmt,
+                arn,
+                "NON_COMPLIANT",
+            ),
+        )?;
+        removed += out["shares"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| s["actions"].as_array().map_or(0, Vec::len))
+            .sum::<usize>();
+    }
+    let associations_after = associations(&world).await;
+
+    step("config-rule: sweep again; findings-importer on the changes");
+    invoke(
+        &watch,
+        "config-rule",
+        &scheduled_event(&world, &rule_params),
+    )?;
+    let after = compliance(&world).await;
+    for (arn, verdict) in &after {
+        if before.get(arn) != Some(verdict) {
+            invoke(
+                &watch,
+                "findings-importer",
+                &change_event(
+                    "findings-importer/compliance-change-compliant.json",
+                    &mgmt,
+                    arn,
+                    verdict,
+                ),
+            )?;
+        }
+    }
+    drop(watch);
+    let final_findings = findings(&world).await;
+
+    let org = ramguard::aws::organizations::load_snapshot(&world.organizations())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut rows = vec![[
+        "share".to_string(),
+        "principal".into(),
+        "status".into(),
+        "class".into(),
+        "verdict".into(),
+        "finding".into(),
+        "dry-run".into(),
+        "enforce".into(),
+    ]];
+    let mut touched_inside = Vec::new();
+    let order: Vec<&str> = shares.iter().map(|(n, _, _)| *n).collect();
+    let mut listed: Vec<(&(String, String), &String)> = associations_before.iter().collect();
+    listed.sort_by_key(|((arn, principal), _)| {
+        let name = arns.get(arn).map(String::as_str).unwrap_or_default();
+        (order.iter().position(|n| *n == name), principal.clone())
+    });
+    for ((arn, principal), status) in listed {
+        let Some(name) = arns.get(arn) else { continue };
+        let class = class(principal, &org, &params);
+        let now = associations_after
+            .get(&(arn.clone(), principal.clone()))
+            .cloned()
+            .unwrap_or_default();
+        if class == "in org" && &now != status {
+            touched_inside.push(format!("{name} {principal}"));
+        }
+        let verdict = format!(
+            "{} → {}",
+            before.get(arn).map(String::as_str).unwrap_or("-"),
+            after.get(arn).map(String::as_str).unwrap_or("-")
+        );
+        let plan = plans
+            .get(&(arn.clone(), principal.clone()))
+            .or_else(|| plans.get(&(arn.clone(), String::new())))
+            .cloned()
+            .unwrap_or_else(|| "-".into());
+        let enforce = if &now != status {
+            now.clone()
+        } else {
+            "unchanged".into()
+        };
+        let finding = match (
+            finding_for(&raised, arn, principal),
+            finding_for(&final_findings, arn, principal),
+        ) {
+            (Some(_), last) => finding_text(last),
+            (None, _) => "-".into(),
+        };
+        rows.push([
+            name.clone(),
+            short(principal),
+            status.clone(),
+            class,
+            verdict,
+            finding,
+            plan,
+            enforce,
+        ]);
+    }
+    let widths: Vec<usize> = (0..8)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    println!();
+    for (n, row) in rows.iter().enumerate() {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+        if n == 0 {
+            println!(
+                "{}",
+                widths
+                    .iter()
+                    .map(|w| "-".repeat(*w))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            );
+        }
+    }
+    let count = |m: &BTreeMap<String, String>, v: &str| m.values().filter(|x| *x == v).count();
+    let resolved = final_findings
+        .iter()
+        .filter(|f| f.record_state.as_ref().map(|s| s.as_str()) == Some("ARCHIVED"))
+        .count();
+    println!();
+    println!(
+        "{} shares: {} NON_COMPLIANT before, {} after; {} findings raised, {} resolved; {} principals outside the organization removed; {} in-org principals touched.",
+        arns.len(),
+        count(&before, "NON_COMPLIANT"),
+        count(&after, "NON_COMPLIANT"),
+        raised.len(),
+        resolved,
+        removed,
+        touched_inside.len()
+    );
+    if !touched_inside.is_empty() {
+        return Err(format!(
+            "in-org principals were touched: {}",
+            touched_inside.join(", ")
+        ));
+    }
+    Ok(count(&after, "NON_COMPLIANT") == 0)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("demo: shares are still NON_COMPLIANT after enforce");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("demo failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
