@@ -20,6 +20,13 @@ const PENDING: &str = "888888888888";
 const REJECTING: &str = "666666666666";
 const REMOVED: &str = "555555555555";
 
+/// A share to seed: name, principals, tags.
+type SeedShare = (
+    &'static str,
+    Vec<String>,
+    &'static [(&'static str, &'static str)],
+);
+
 fn sample(path: &str) -> Value {
     let text = std::fs::read_to_string(repo_root().join("events").join(path))
         .unwrap_or_else(|e| panic!("events/{path}: {e}"));
@@ -178,7 +185,7 @@ async fn run() -> Result<bool, String> {
     let member_role = format!("arn:aws:iam::{member}:role/app-deployer");
     let partner_role = format!("arn:aws:iam::{OUTSIDER}:role/partner-etl");
     let contractor = format!("arn:aws:iam::{OUTSIDER}:user/contractor");
-    let shares: Vec<(&str, Vec<String>, &[(&str, &str)])> = vec![
+    let shares: Vec<SeedShare> = vec![
         (
             "vpc-subnets",
             vec![
