@@ -477,3 +477,34 @@ async fn cloudtrail_events_start_an_evaluation_and_tolerate_one_in_progress() {
         .collect();
     assert_eq!(started.len(), 1);
 }
+
+#[tokio::test]
+async fn the_org_snapshot_is_cached_for_its_ttl() {
+    let world = World::new(1).await;
+    world.config_rule(RULE, json!({})).await;
+    let account = world.org.management.clone();
+    let h = handler(&world).await;
+    let describe_calls = || {
+        world
+            .standin
+            .calls(&account)
+            .into_iter()
+            .filter(|c| c.operation == "DescribeOrganization")
+            .map(|c| c.count)
+            .sum::<u64>()
+    };
+    let before = describe_calls();
+    for _ in 0..2 {
+        h.handle(scheduled(&world, &account, json!({})), &account)
+            .await
+            .expect("sweep");
+    }
+    assert_eq!(describe_calls() - before, 1, "one snapshot within the TTL");
+    for _ in 0..2 {
+        let no_cache = json!({"OrgCacheTtlSeconds": "0"});
+        h.handle(scheduled(&world, &account, no_cache), &account)
+            .await
+            .expect("sweep");
+    }
+    assert_eq!(describe_calls() - before, 3, "TTL 0 reads the organization every time");
+}

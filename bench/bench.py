@@ -1,0 +1,406 @@
+"""ramguard's benchmark: cold start of each function's release binary under a local Lambda Runtime
+API, and the Config rule's sweep of 100 / 1,000 / 10,000 shares against the stand-in, compared in
+the same run with Cloud Custodian (aws.resource-share-self + external-share) on the same data.
+
+Run through scripts/bench, which builds the binaries and the virtualenvs first. Writes
+bench/results.json and bench/results.md and prints the tables."""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+REGION = "us-east-1"
+FUNCTIONS = ["config-rule", "findings-importer", "remediator"]
+RULE = "ramguard-ram-shares"
+OUTSIDE_FRACTION = 0.10
+PRINCIPALS_PER_SHARE = 4
+MEMBERS = 30
+
+
+# ----------------------------------------------------------------------------- Lambda Runtime API
+class RuntimeApi:
+    """The Runtime API a Lambda function polls: hands out at most one event, records when the
+    function first polled (end of init), when it took the event and when it answered."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        self.event: dict | None = None
+        self.first_poll: float | None = None
+        self.delivered: float | None = None
+        self.answered: float | None = None
+        self.answer: dict | None = None
+        self.error: str | None = None
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if not self.path.endswith("/runtime/invocation/next"):
+                    self.send_error(404)
+                    return
+                with api.lock:
+                    if api.first_poll is None:
+                        api.first_poll = time.perf_counter()
+                        api.lock.notify_all()
+                    while api.event is None:
+                        if not api.lock.wait(timeout=600):
+                            self.send_error(504)
+                            return
+                    event, api.event = api.event, None
+                    if api.delivered is None:
+                        api.delivered = time.perf_counter()
+                body = json.dumps(event).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Lambda-Runtime-Aws-Request-Id", str(uuid.uuid4()))
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 900_000))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn",
+                                 "arn:aws:lambda:us-east-1:000000000000:function:bench")
+                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the function was stopped
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with api.lock:
+                    if self.path.endswith("/response"):
+                        api.answered = time.perf_counter()
+                        api.answer = json.loads(body or b"null")
+                    else:
+                        api.answered = time.perf_counter()
+                        api.error = body.decode(errors="replace")
+                    api.lock.notify_all()
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def wait(self, attr: str, timeout: float) -> float:
+        deadline = time.perf_counter() + timeout
+        with self.lock:
+            while getattr(self, attr) is None:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    raise TimeoutError(attr)
+                self.lock.wait(timeout=left)
+            return getattr(self, attr)
+
+    def close(self) -> None:
+        with self.lock:
+            self.event = {}
+            self.lock.notify_all()
+        self.server.shutdown()
+
+
+def peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def lambda_env(api: RuntimeApi, extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RUST_LOG"))}
+    env.update({
+        "AWS_LAMBDA_RUNTIME_API": api.address,
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_LAMBDA_LOG_LEVEL": "warn",
+    })
+    env.update(extra)
+    return env
+
+
+def binary(name: str) -> Path:
+    return ROOT / "target" / "release" / name
+
+
+def cold_start(name: str, runs: int) -> dict:
+    inits, rss = [], []
+    for _ in range(runs):
+        api = RuntimeApi()
+        env = lambda_env(api, {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                               "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+        start = time.perf_counter()
+        proc = subprocess.Popen([str(binary(name))], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            polled = api.wait("first_poll", 30)
+            inits.append((polled - start) * 1000)
+            rss.append(peak_rss_kib(proc.pid))
+        finally:
+            proc.kill()
+            proc.wait()
+            api.close()
+    return {"init_ms_median": statistics.median(inits), "init_ms_min": min(inits),
+            "init_ms_max": max(inits), "runs": runs, "peak_rss_mib": max(rss) / 1024}
+
+
+def artifact_sizes(name: str) -> dict:
+    out = {}
+    for label, path in [("x86_64", binary(name)), ("arm64", ROOT / "target/lambda" / name / "bootstrap")]:
+        if path.is_file():
+            data = path.read_bytes()
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr("bootstrap", data)
+            out[label] = {"mib": len(data) / 2**20, "zipped_mib": len(buf.getvalue()) / 2**20}
+    return out
+
+
+# ----------------------------------------------------------------------------- stand-in and data
+class StandIn:
+    def __init__(self) -> None:
+        port_file = Path(tempfile.mkdtemp()) / "port"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ramguard_standin", "--port", "0", "--port-file", str(port_file)],
+            cwd=ROOT / "tests/standin", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if time.time() > deadline:
+                raise RuntimeError("the stand-in did not start")
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{port_file.read_text().strip()}"
+
+    def control(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as resp:
+            return json.loads(resp.read() or b"{}")
+
+    def calls(self, account: str) -> dict[str, int]:
+        rows = self.control("POST", "/_standin/calls", {"account": account})["calls"]
+        return {f"{r['service']}:{r['operation']}": r["count"] for r in rows}
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def credentials(standin: StandIn, account: str) -> dict[str, str]:
+    sts = boto3.client("sts", endpoint_url=standin.url, region_name=REGION,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/bench", RoleSessionName="bench")["Credentials"]
+    return {"AWS_ACCESS_KEY_ID": c["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": c["SessionToken"]}
+
+
+def client(standin: StandIn, service: str, creds: dict[str, str]):
+    return boto3.client(service, endpoint_url=standin.url, region_name=REGION,
+                        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                        aws_session_token=creds["AWS_SESSION_TOKEN"],
+                        config=Config(retries={"total_max_attempts": 3}))
+
+
+class Dataset:
+    """An organization of 1 + MEMBERS accounts and shares of ~4 principals, 10 % outside."""
+
+    def __init__(self, standin: StandIn) -> None:
+        self.standin = standin
+        self.management = "210987654321"
+        self.creds = credentials(standin, self.management)
+        orgs = client(standin, "organizations", self.creds)
+        org = orgs.create_organization(FeatureSet="ALL")["Organization"]
+        self.org_arn = org["Arn"]
+        self.members = [orgs.create_account(AccountName=f"m{i}", Email=f"m{i}@example.com")
+                        ["CreateAccountStatus"]["AccountId"] for i in range(MEMBERS)]
+        self.ram = client(standin, "ram", self.creds)
+        self.ram.enable_sharing_with_aws_organization()
+        client(standin, "config", self.creds).put_config_rule(ConfigRule={
+            "ConfigRuleName": RULE,
+            "Source": {"Owner": "CUSTOM_LAMBDA",
+                       "SourceIdentifier": f"arn:aws:lambda:{REGION}:{self.management}:function:bench",
+                       "SourceDetails": [{"EventSource": "aws.config", "MessageType": "ScheduledNotification"}]},
+        })
+        self.rng = random.Random(20261123)
+        self.shares = 0
+        self.associations = 0
+        self.outside_shares = 0
+
+    def grow_to(self, shares: int) -> None:
+        resource = f"arn:aws:ec2:{REGION}:{self.management}:subnet/subnet-0123456789abcdef0"
+        while self.shares < shares:
+            principals, outside = set(), False
+            while len(principals) < PRINCIPALS_PER_SHARE:
+                if self.rng.random() < OUTSIDE_FRACTION:
+                    # an outside IAM role: associated at once, as RAM does for IAM principals
+                    principals.add(f"arn:aws:iam::9{self.rng.randrange(10**10, 10**11):011d}:role/partner")
+                    outside = True
+                else:
+                    principals.add(self.rng.choice(self.members))
+            self.ram.create_resource_share(name=f"share-{self.shares}", resourceArns=[resource],
+                                           principals=sorted(principals), allowExternalPrincipals=True)
+            self.shares += 1
+            self.associations += len(principals)
+            self.outside_shares += outside
+
+    def lower_bound(self) -> int:
+        accounts = MEMBERS + 1
+        org_pages = 1 + math.ceil(accounts / 20)
+        return (math.ceil(self.shares / 500) + math.ceil(self.associations / 500)
+                + math.ceil(self.shares / 100) + org_pages)
+
+
+def ramguard_sweep(standin: StandIn, data: Dataset) -> dict:
+    standin.control("DELETE", "/_standin/calls")
+    event = standin.control("POST", "/_standin/config/rule-event",
+                            {"account": data.management, "ruleName": RULE})
+    api = RuntimeApi()
+    env = lambda_env(api, {**data.creds, "AWS_ENDPOINT_URL": standin.url,
+                           "RAMGUARD_ACCOUNT_ID": data.management})
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(binary("config-rule"))], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        api.wait("first_poll", 30)
+        with api.lock:
+            api.event = event
+            api.lock.notify_all()
+        answered = api.wait("answered", 900)
+        delivered = api.delivered
+        rss = peak_rss_kib(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+        api.close()
+    if api.error or not api.answer:
+        raise RuntimeError(f"config-rule failed: {api.error}")
+    calls = standin.calls(data.management)
+    return {"wall_s": answered - delivered, "wall_with_init_s": answered - start,
+            "peak_rss_mib": rss / 1024, "calls": calls, "total_calls": sum(calls.values()),
+            "non_compliant": api.answer["nonCompliant"]}
+
+
+def custodian_sweep(standin: StandIn, data: Dataset, custodian: Path) -> dict:
+    standin.control("DELETE", "/_standin/calls")
+    allow = [data.management, *data.members, data.org_arn]
+    policy = {"policies": [{"name": "ram-external-share", "resource": "aws.resource-share-self",
+                            "filters": [{"type": "external-share", "allowlist_entities": allow}]}]}
+    work = Path(tempfile.mkdtemp())
+    (work / "policy.yml").write_text(json.dumps(policy))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({**data.creds, "AWS_ENDPOINT_URL": standin.url, "AWS_DEFAULT_REGION": REGION,
+                "AWS_EC2_METADATA_DISABLED": "true"})
+    start = time.perf_counter()
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", str(custodian), "run", "-s", str(work / "out"),
+                          "--cache-period", "0", "-r", REGION, str(work / "policy.yml")],
+                         env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if out.returncode != 0:
+        raise RuntimeError(f"custodian failed: {out.stderr[-2000:]}")
+    # Custodian exits 0 even when its policy run fails: look at its log too
+    if "Traceback" in out.stderr or "Error" in out.stderr.splitlines()[0:1]:
+        raise RuntimeError(f"custodian failed: {out.stderr[-2000:]}")
+    rss_kib = int(out.stderr.strip().splitlines()[-1])
+    found = json.loads((work / "out/ram-external-share/resources.json").read_text())
+    calls = standin.calls(data.management)
+    return {"wall_s": wall, "peak_rss_mib": rss_kib / 1024, "calls": calls,
+            "total_calls": sum(calls.values()), "non_compliant": len(found)}
+
+
+# ----------------------------------------------------------------------------- report
+def report(results: dict) -> str:
+    lines = ["### Cold start (release binaries, x86_64, local Lambda Runtime API)", "",
+             f"Init = process start → first poll for an event; median of {results['runs']} runs.", "",
+             "| function | init median | init min–max | peak RSS | binary x86_64 (zipped) | binary arm64 (zipped) |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name, r in results["cold_start"].items():
+        sizes = results["sizes"][name]
+        fmt = lambda k: (f"{sizes[k]['mib']:.1f} MiB ({sizes[k]['zipped_mib']:.1f} MiB)" if k in sizes else "-")
+        lines.append(f"| {name} | {r['init_ms_median']:.1f} ms | {r['init_ms_min']:.1f}–{r['init_ms_max']:.1f} ms "
+                     f"| {r['peak_rss_mib']:.1f} MiB | {fmt('x86_64')} | {fmt('arm64')} |")
+    lines += ["", "### Sweep: the Config rule vs Cloud Custodian, same stand-in, same data", "",
+              f"{PRINCIPALS_PER_SHARE} principals per share, each outside the organization with probability "
+              f"{OUTSIDE_FRACTION:.0%}; {MEMBERS + 1} accounts in the organization.", "",
+              "| shares | associations | non-compliant | ramguard wall | ramguard API calls (lower bound) | ramguard peak RSS "
+              "| Custodian wall | Custodian API calls | Custodian peak RSS | Custodian / ramguard time |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for s in results["sweeps"]:
+        rg, c7n = s["ramguard"], s["custodian"]
+        lines.append(
+            f"| {s['shares']:,} | {s['associations']:,} | {rg['non_compliant']:,} | {rg['wall_s']:.2f} s "
+            f"| {rg['total_calls']} ({s['lower_bound']}, ×{rg['total_calls'] / s['lower_bound']:.2f}) "
+            f"| {rg['peak_rss_mib']:.1f} MiB | {c7n['wall_s']:.2f} s | {c7n['total_calls']} "
+            f"| {c7n['peak_rss_mib']:.1f} MiB | {c7n['wall_s'] / rg['wall_s']:.1f}× |")
+    lines += ["", "API calls by operation:", ""]
+    for s in results["sweeps"]:
+        rg = ", ".join(f"{k} {v}" for k, v in sorted(s["ramguard"]["calls"].items()))
+        c7n = ", ".join(f"{k} {v}" for k, v in sorted(s["custodian"]["calls"].items()))
+        lines.append(f"- {s['shares']:,} shares — ramguard: {rg}; Custodian: {c7n}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--custodian", default=str(ROOT / ".venv-bench/bin/custodian"))
+    args = parser.parse_args()
+    results = {"runs": args.runs, "cold_start": {}, "sizes": {}, "sweeps": []}
+    for name in FUNCTIONS:
+        results["cold_start"][name] = cold_start(name, args.runs)
+        results["sizes"][name] = artifact_sizes(name)
+        print(f"cold start {name}: {results['cold_start'][name]}", file=sys.stderr)
+    standin = StandIn()
+    try:
+        data = Dataset(standin)
+        for size in [int(s) for s in args.sizes.split(",")]:
+            data.grow_to(size)
+            rg = ramguard_sweep(standin, data)
+            c7n = custodian_sweep(standin, data, Path(args.custodian))
+            sweep = {"shares": data.shares, "associations": data.associations,
+                     "outside_shares": data.outside_shares, "lower_bound": data.lower_bound(),
+                     "ramguard": rg, "custodian": c7n}
+            results["sweeps"].append(sweep)
+            print(f"sweep {size}: ramguard {rg['wall_s']:.2f}s {rg['total_calls']} calls, "
+                  f"custodian {c7n['wall_s']:.2f}s {c7n['total_calls']} calls", file=sys.stderr)
+    finally:
+        standin.stop()
+    (ROOT / "bench/results.json").write_text(json.dumps(results, indent=2) + "\n")
+    text = report(results)
+    (ROOT / "bench/results.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
