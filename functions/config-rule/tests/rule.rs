@@ -506,5 +506,9 @@ async fn the_org_snapshot_is_cached_for_its_ttl() {
             .await
             .expect("sweep");
     }
-    assert_eq!(describe_calls() - before, 3, "TTL 0 reads the organization every time");
+    assert_eq!(
+        describe_calls() - before,
+        3,
+        "TTL 0 reads the organization every time"
+    );
 }
