@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use ramguard::Parameters;
 use ramguard_config_rule::{RuleError, RuleHandler};
-use ramguard_testkit::{put_config_rule, standin, Fault, ShareSpec, World, OUTSIDER};
+use ramguard_testkit::{
+    compliance_results, put_config_rule, standin, Fault, ShareSpec, World, OUTSIDER,
+};
 use serde_json::{json, Value};
 
 const RULE: &str = "ramguard-ram-shares";
@@ -27,34 +29,7 @@ fn scheduled(world: &World, account: &str, params: Value) -> Value {
 }
 
 async fn results(config: &aws_sdk_config::Client) -> BTreeMap<String, (String, String)> {
-    let pages: Vec<_> = config
-        .get_compliance_details_by_config_rule()
-        .config_rule_name(RULE)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .expect("GetComplianceDetailsByConfigRule");
-    pages
-        .into_iter()
-        .flat_map(|p| p.evaluation_results.unwrap_or_default())
-        .map(|r| {
-            let id = r
-                .evaluation_result_identifier
-                .and_then(|i| i.evaluation_result_qualifier)
-                .and_then(|q| q.resource_id)
-                .unwrap_or_default();
-            (
-                id,
-                (
-                    r.compliance_type
-                        .map(|c| c.as_str().to_string())
-                        .unwrap_or_default(),
-                    r.annotation.unwrap_or_default(),
-                ),
-            )
-        })
-        .collect()
+    compliance_results(config, RULE).await
 }
 
 #[tokio::test]

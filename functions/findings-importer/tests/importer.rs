@@ -196,14 +196,7 @@ async fn resolves_findings_when_principals_leave_and_when_the_share_is_fixed() {
     assert_eq!(findings(&hub, &share).await.len(), 2);
 
     // one principal removed: its finding resolves, the other stays open
-    world
-        .ram()
-        .disassociate_resource_share()
-        .resource_share_arn(&share)
-        .principals(second)
-        .send()
-        .await
-        .expect("DisassociateResourceShare");
+    world.remove_principal(&share, second).await;
     let out = imp
         .handle(
             change(&mgmt, &share, "NON_COMPLIANT", Some("NON_COMPLIANT")),
@@ -217,14 +210,7 @@ async fn resolves_findings_when_principals_leave_and_when_the_share_is_fixed() {
     assert_eq!(state(&found[OUTSIDER]), ("ACTIVE".into(), "FAILED".into()));
 
     // the share fixed: COMPLIANT resolves the rest; a repeat changes nothing
-    world
-        .ram()
-        .disassociate_resource_share()
-        .resource_share_arn(&share)
-        .principals(OUTSIDER)
-        .send()
-        .await
-        .expect("DisassociateResourceShare");
+    world.remove_principal(&share, OUTSIDER).await;
     let out = imp
         .handle(
             change(&mgmt, &share, "COMPLIANT", Some("NON_COMPLIANT")),

@@ -78,14 +78,7 @@ async fn built_binary_imports_and_resolves_through_the_runtime_api() {
     assert_eq!(out["imported"].as_array().map(Vec::len), Some(1), "{out}");
     assert_eq!(out["liveCompliance"], json!("NON_COMPLIANT"));
 
-    world
-        .ram()
-        .disassociate_resource_share()
-        .resource_share_arn(&share)
-        .principals(OUTSIDER)
-        .send()
-        .await
-        .expect("DisassociateResourceShare");
+    world.remove_principal(&share, OUTSIDER).await;
     let event = retarget(sample("compliance-change-compliant.json"), &account, &share);
     let out = watch.invoke("findings-importer", &event).expect("resolve");
     assert_eq!(out["resolved"].as_array().map(Vec::len), Some(1), "{out}");

@@ -541,6 +541,17 @@ impl World {
         assert!(report.failed.is_empty(), "{report:?}");
     }
 
+    /// Removes `principal` from a share of the management account, as its owner would by hand.
+    pub async fn remove_principal(&self, share_arn: &str, principal: &str) {
+        self.ram()
+            .disassociate_resource_share()
+            .resource_share_arn(share_arn)
+            .principals(principal)
+            .send()
+            .await
+            .expect("DisassociateResourceShare");
+    }
+
     /// Accepts every pending invitation `account` has received from this world's management
     /// account.
     pub async fn accept_invitations(&self, account: &str) {
@@ -700,4 +711,35 @@ pub fn custom_action(account: &str, findings: Vec<Value>) -> Value {
             "findings": findings
         }
     })
+}
+
+/// What Config holds for a rule: resource id → (compliance type, annotation).
+pub async fn compliance_results(
+    config: &aws_sdk_config::Client,
+    rule: &str,
+) -> std::collections::BTreeMap<String, (String, String)> {
+    let pages: Vec<_> = config
+        .get_compliance_details_by_config_rule()
+        .config_rule_name(rule)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("GetComplianceDetailsByConfigRule");
+    pages
+        .into_iter()
+        .flat_map(|p| p.evaluation_results.unwrap_or_default())
+        .map(|r| {
+            let id = r
+                .evaluation_result_identifier
+                .and_then(|i| i.evaluation_result_qualifier)
+                .and_then(|q| q.resource_id)
+                .unwrap_or_default();
+            let compliance = r
+                .compliance_type
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_default();
+            (id, (compliance, r.annotation.unwrap_or_default()))
+        })
+        .collect()
 }

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use aws_sdk_securityhub::types::AwsSecurityFinding;
 use ramguard::{classify, OutsideReason, Parameters, Placement, Principal};
 use ramguard_testkit::lambda::LambdaWatch;
-use ramguard_testkit::{repo_root, ShareSpec, World, OUTSIDER};
+use ramguard_testkit::{compliance_results, repo_root, ShareSpec, World, OUTSIDER};
 use serde_json::{json, Value};
 
 const RULE: &str = "ramguard-ram-shares";
@@ -67,25 +67,10 @@ fn change_event(path: &str, account: &str, share: &str, compliance: &str) -> Val
 }
 
 async fn compliance(world: &World) -> BTreeMap<String, String> {
-    let pages: Vec<_> = world
-        .config()
-        .get_compliance_details_by_config_rule()
-        .config_rule_name(RULE)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
+    compliance_results(&world.config(), RULE)
         .await
-        .expect("GetComplianceDetailsByConfigRule");
-    pages
         .into_iter()
-        .flat_map(|p| p.evaluation_results.unwrap_or_default())
-        .filter_map(|r| {
-            let id = r
-                .evaluation_result_identifier?
-                .evaluation_result_qualifier?
-                .resource_id?;
-            Some((id, r.compliance_type?.as_str().to_string()))
-        })
+        .map(|(id, (compliance, _))| (id, compliance))
         .collect()
 }
 
