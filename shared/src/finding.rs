@@ -78,21 +78,22 @@ fn severity_original(label: SeverityLabel) -> &'static str {
     }
 }
 
-/// The deterministic finding Id for a (share, principal) pair, so repeated imports update one
-/// finding. Readable when it fits ASFF's 512 characters, else a digest of the principal.
+/// The deterministic finding Id of a subject, so repeated imports update one finding.
 pub fn finding_id(share_arn: &str, subject: &Subject<'_>) -> String {
-    let readable = match subject {
-        Subject::Principal(p) => format!("{share_arn}/principal/{}", p.entity),
+    match subject {
+        Subject::Principal(p) => principal_finding_id(share_arn, &p.entity),
         Subject::AllowsExternalPrincipals => format!("{share_arn}/allow-external-principals"),
-    };
+    }
+}
+
+/// The finding Id for a (share, principal) pair: readable when it fits ASFF's 512 characters,
+/// else a digest of the principal.
+pub fn principal_finding_id(share_arn: &str, principal: &str) -> String {
+    let readable = format!("{share_arn}/principal/{principal}");
     if readable.chars().count() <= MAX_ID {
         return readable;
     }
-    let entity = match subject {
-        Subject::Principal(p) => p.entity.as_str(),
-        Subject::AllowsExternalPrincipals => "",
-    };
-    format!("{share_arn}/principal-sha256/{}", sha256_hex(entity))
+    format!("{share_arn}/principal-sha256/{}", sha256_hex(principal))
 }
 
 pub(crate) fn sha256_hex(text: &str) -> String {
@@ -587,7 +588,7 @@ mod tests {
             .other
             .values()
             .all(|v| v.chars().count() < 1024));
-        assert!(f.size() < 240 * 1024);
+        assert!(serde_json::to_vec(f).unwrap().len() < 240 * 1024);
     }
 
     #[test]

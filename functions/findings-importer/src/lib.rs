@@ -152,7 +152,8 @@ impl Importer {
             .await?;
         let ram = aws_sdk_ram::Client::new(&target);
         let securityhub = aws_sdk_securityhub::Client::new(&target);
-        let now = finding::format_millis(now_millis());
+        let now_ms = now_millis();
+        let now = finding::format_millis(now_ms);
         let share = Box::pin(ram_api::share(&ram, &change.share_arn)).await?;
         let (desired, live) = match &share {
             None => (Vec::new(), "NOT_APPLICABLE".to_string()),
@@ -163,8 +164,7 @@ impl Importer {
                 ))
                 .await
                 .map_err(ImportError::OrgSnapshot)?;
-                let now_secs = now_millis() / 1000;
-                let verdict = evaluate(share, &org, &self.params, now_secs);
+                let verdict = evaluate(share, &org, &self.params, now_ms / 1000);
                 let ctx = FindingContext {
                     partition: partition.to_string(),
                     region: change.region.clone(),

@@ -13,9 +13,9 @@ use ramguard::aws::organizations::OrgCache;
 use ramguard::aws::securityhub as hub;
 use ramguard::aws::{ram as ram_api, AwsError};
 use ramguard::events::{self, EventError, Incoming};
-use ramguard::finding::{finding_id, product_arn, Subject};
+use ramguard::finding::{principal_finding_id, product_arn};
 use ramguard::remediate::{self, RemediationPlan};
-use ramguard::{ExternalPrincipal, OrgSnapshot, Parameters};
+use ramguard::{OrgSnapshot, Parameters};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
@@ -197,8 +197,8 @@ fn now() -> DateTime {
 struct Planned {
     target: Target,
     config: SdkConfig,
-    share: Option<ramguard::ResourceShare>,
-    plan: Option<RemediationPlan>,
+    /// The live share and its plan; None when RAM no longer knows the share.
+    found: Option<(ramguard::ResourceShare, RemediationPlan)>,
 }
 
 impl Remediator {
@@ -300,8 +300,8 @@ impl Remediator {
         }
         report.planned_removals = planned
             .iter()
-            .filter_map(|p| p.plan.as_ref())
-            .map(|p| p.removals.len())
+            .filter_map(|p| p.found.as_ref())
+            .map(|(_, plan)| plan.removals.len())
             .sum();
         let over_cap = report.planned_removals > self.settings.max_principals_per_run;
         if over_cap {
@@ -343,20 +343,20 @@ impl Remediator {
         let share = Box::pin(ram_api::share(&ram, &target.share_arn))
             .await
             .map_err(RemediationError::Read)?;
-        let plan = share.as_ref().map(|s| {
-            remediate::plan(
-                s,
+        let found = share.map(|s| {
+            let plan = remediate::plan(
+                &s,
                 org,
                 &self.settings.params,
                 self.settings.restrict_share,
                 now().secs(),
-            )
+            );
+            (s, plan)
         });
         Ok(Planned {
             target,
             config,
-            share,
-            plan,
+            found,
         })
     }
 
@@ -370,8 +370,7 @@ impl Remediator {
         let Planned {
             target,
             config,
-            share,
-            plan,
+            found,
         } = planned;
         let mode = self.settings.mode;
         let mut report = ShareReport {
@@ -384,12 +383,18 @@ impl Remediator {
             restricted: false,
             findings_noted: 0,
         };
-        let (Some(share), Some(plan)) = (share, plan) else {
-            info!(share_arn = %target.share_arn, mode = mode.as_str(), "share no longer exists; nothing to do");
+        let gone = |mut report: ShareReport, why: String| {
+            info!(share_arn = %target.share_arn, mode = mode.as_str(), why = %why, "share gone; nothing to do");
             report.outcome = "gone".into();
-            report.why = Some("the share no longer exists".into());
-            return report;
+            report.why = Some(why);
+            report
         };
+        let Some((share, plan)) = found else {
+            return gone(report, "the share no longer exists".into());
+        };
+        if let Some(refusal @ remediate::Refusal::ShareGone { .. }) = &plan.refusal {
+            return gone(report, refusal.describe());
+        }
         report.kept = plan.kept.clone();
         for k in &plan.kept {
             info!(share_arn = %share.arn, principal = %k.principal, status = %k.status, why = ?k.why, "principal kept");
@@ -412,17 +417,19 @@ impl Remediator {
             after: after.into(),
             verified,
         };
+        let unchanged = || -> Vec<Action> {
+            plan.removals
+                .iter()
+                .map(|r| action(r, "unchanged", false))
+                .collect()
+        };
         if over_cap {
             report.outcome = "over-cap".into();
             report.why = Some(format!(
                 "the run planned more than MAX_PRINCIPALS_PER_RUN={} removals; nothing was removed",
                 self.settings.max_principals_per_run
             ));
-            report.actions = plan
-                .removals
-                .iter()
-                .map(|r| action(r, "unchanged", false))
-                .collect();
+            report.actions = unchanged();
             return report;
         }
         if mode == Mode::DryRun {
@@ -430,12 +437,7 @@ impl Remediator {
                 info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = "unchanged", mode = "dry-run", "would remove principal");
             }
             report.outcome = "planned".into();
-            report.actions = plan
-                .removals
-                .iter()
-                .map(|r| action(r, "unchanged", false))
-                .collect();
-            report.restricted = false;
+            report.actions = unchanged();
             return report;
         }
         let ram = aws_sdk_ram::Client::new(&config);
@@ -533,14 +535,8 @@ impl Remediator {
             .removals
             .iter()
             .map(|r| {
-                let p = ExternalPrincipal {
-                    entity: r.principal.clone(),
-                    kind: r.kind,
-                    status: r.status_before.clone(),
-                    reason: r.reason,
-                };
                 (
-                    finding_id(&share.arn, &Subject::Principal(&p)),
+                    principal_finding_id(&share.arn, &r.principal),
                     product.clone(),
                 )
             })

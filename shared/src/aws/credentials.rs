@@ -47,10 +47,6 @@ impl AccountConfigs {
         }
     }
 
-    pub fn base(&self) -> &SdkConfig {
-        &self.base
-    }
-
     /// The configuration acting in `account` and `region` (None: the function's own Region).
     pub async fn for_account(
         &self,
