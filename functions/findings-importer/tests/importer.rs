@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_securityhub::types::{
-    AwsSecurityFinding, AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
-};
+use aws_sdk_securityhub::types::AwsSecurityFinding;
 use ramguard::finding::GENERATOR_ID;
 use ramguard::Parameters;
 use ramguard_findings_importer::{ImportError, Importer};
@@ -21,24 +19,9 @@ fn change(account: &str, share_arn: &str, new: &str, old: Option<&str>) -> Value
     compliance_change(RULE, account, share_arn, new, old)
 }
 
+/// ramguard's findings for a share, through the importer's own adapter.
 async fn findings(hub: &aws_sdk_securityhub::Client, share_arn: &str) -> Vec<AwsSecurityFinding> {
-    let eq = |v: &str| {
-        StringFilter::builder()
-            .value(v)
-            .comparison(StringFilterComparison::Equals)
-            .build()
-    };
-    hub.get_findings()
-        .filters(
-            AwsSecurityFindingFilters::builder()
-                .generator_id(eq(GENERATOR_ID))
-                .resource_id(eq(share_arn))
-                .build(),
-        )
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
+    ramguard::aws::securityhub::share_findings(hub, share_arn)
         .await
         .expect("GetFindings")
 }
@@ -284,6 +267,45 @@ async fn more_than_a_hundred_findings_go_in_batches() {
     assert_eq!(out.batch_import_calls, 2);
     assert_eq!(import_calls(&world, &mgmt), 2);
     assert_eq!(findings(&world.securityhub(), &share).await.len(), 130);
+
+    // the share fixed: all 130 earlier findings are found again over GetFindings pages of 100
+    // and resolved in two batches
+    let mut fix = world
+        .ram()
+        .disassociate_resource_share()
+        .resource_share_arn(&share);
+    for p in &outsiders {
+        fix = fix.principals(p);
+    }
+    fix.send().await.expect("DisassociateResourceShare");
+    let get_findings = || {
+        world
+            .standin
+            .calls(&mgmt)
+            .into_iter()
+            .filter(|c| c.operation == "GetFindings")
+            .map(|c| c.count)
+            .sum::<u64>()
+    };
+    let pages_before = get_findings();
+    let out = importer(&world, Parameters::default())
+        .handle(
+            change(&mgmt, &share, "COMPLIANT", Some("NON_COMPLIANT")),
+            &mgmt,
+        )
+        .await
+        .expect("resolve");
+    assert_eq!(out.resolved.len(), 130);
+    assert_eq!(out.batch_import_calls, 2);
+    assert_eq!(
+        get_findings() - pages_before,
+        2,
+        "two pages of earlier findings"
+    );
+    let resolved = findings(&world.securityhub(), &share).await;
+    assert!(resolved
+        .iter()
+        .all(|f| state(f) == ("ARCHIVED".into(), "PASSED".into())));
 }
 
 #[tokio::test]

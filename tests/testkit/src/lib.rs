@@ -552,9 +552,15 @@ impl World {
             .expect("DisassociateResourceShare");
     }
 
-    /// Accepts every pending invitation `account` has received from this world's management
-    /// account.
-    pub async fn accept_invitations(&self, account: &str) {
+    /// The invitations `account` has received from this world's management account (other tests
+    /// share the outside accounts).
+    pub async fn invitations(
+        &self,
+        account: &str,
+    ) -> (
+        aws_sdk_ram::Client,
+        Vec<aws_sdk_ram::types::ResourceShareInvitation>,
+    ) {
         let ram = aws_sdk_ram::Client::new(&self.standin.config_for(account).await);
         let invitations = ram
             .get_resource_share_invitations()
@@ -562,13 +568,19 @@ impl World {
             .await
             .expect("GetResourceShareInvitations")
             .resource_share_invitations
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.sender_account_id.as_deref() == Some(self.org.management.as_str()))
+            .collect();
+        (ram, invitations)
+    }
+
+    /// Accepts every pending invitation `account` has received from this world's management
+    /// account.
+    pub async fn accept_invitations(&self, account: &str) {
+        let (ram, invitations) = self.invitations(account).await;
         for inv in invitations {
-            // only this world's invitations: other tests share the outside accounts
-            let ours = inv.sender_account_id.as_deref() == Some(self.org.management.as_str());
-            if ours
-                && inv.status == Some(aws_sdk_ram::types::ResourceShareInvitationStatus::Pending)
-            {
+            if inv.status == Some(aws_sdk_ram::types::ResourceShareInvitationStatus::Pending) {
                 ram.accept_resource_share_invitation()
                     .resource_share_invitation_arn(
                         inv.resource_share_invitation_arn.unwrap_or_default(),

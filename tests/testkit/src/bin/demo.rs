@@ -160,6 +160,37 @@ fn short(principal: &str) -> String {
         .unwrap_or_else(|| principal.to_string())
 }
 
+/// `cargo lambda watch` serving the three functions as the management account, with the
+/// remediator in `mode`.
+async fn start_runtime(world: &World, mode: &str) -> LambdaWatch {
+    let env = [
+        ("RAMGUARD_ACCOUNT_ID", world.org.management.as_str()),
+        ("CONFIG_RULE_NAME", RULE),
+        ("TrustedAccountIds", TRUSTED),
+        ("REMEDIATION_MODE", mode),
+    ];
+    LambdaWatch::start(world.standin.url(), &world.management, &env).await
+}
+
+/// The remediator on each share's NON_COMPLIANT change (events/ sample): (share ARN, result).
+fn remediate(
+    watch: &LambdaWatch,
+    account: &str,
+    shares: &[&String],
+) -> Result<Vec<(String, Value)>, String> {
+    shares
+        .iter()
+        .map(|arn| {
+            let path = "remediator/compliance-change-non-compliant.json";
+            let event = change_event(path, account, arn, "NON_COMPLIANT");
+            let out = watch
+                .invoke("remediator", &event)
+                .map_err(|e| format!("remediator failed: {e}"))?;
+            Ok((arn.to_string(), out))
+        })
+        .collect()
+}
+
 async fn run() -> Result<bool, String> {
     step("starting the local AWS stand-in and seeding a sample organization");
     let world = World::new(3).await;
@@ -222,39 +253,21 @@ async fn run() -> Result<bool, String> {
     }
     world.accept_invitations(OUTSIDER).await;
     world.accept_invitations(TRUSTED).await;
-    let rejecter = aws_sdk_ram::Client::new(&world.standin.config_for(REJECTING).await);
-    for inv in rejecter
-        .get_resource_share_invitations()
-        .send()
-        .await
-        .map_err(|e| format!("GetResourceShareInvitations: {e}"))?
-        .resource_share_invitations
-        .unwrap_or_default()
-    {
-        if inv.sender_account_id.as_deref() == Some(mgmt.as_str()) {
-            rejecter
-                .reject_resource_share_invitation()
-                .resource_share_invitation_arn(
-                    inv.resource_share_invitation_arn.unwrap_or_default(),
-                )
-                .send()
-                .await
-                .map_err(|e| format!("RejectResourceShareInvitation: {e}"))?;
-        }
+    let (rejecter, invitations) = world.invitations(REJECTING).await;
+    for inv in invitations {
+        rejecter
+            .reject_resource_share_invitation()
+            .resource_share_invitation_arn(inv.resource_share_invitation_arn.unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| format!("RejectResourceShareInvitation: {e}"))?;
     }
     let cleaned = arns
         .iter()
         .find(|(_, n)| *n == "already-cleaned")
         .map(|(a, _)| a.clone())
         .unwrap();
-    world
-        .ram()
-        .disassociate_resource_share()
-        .resource_share_arn(&cleaned)
-        .principals(REMOVED)
-        .send()
-        .await
-        .map_err(|e| format!("DisassociateResourceShare: {e}"))?;
+    world.remove_principal(&cleaned, REMOVED).await;
     eprintln!(
         "    organization {} (management {mgmt}, {} members, OUs workloads/teams), {} shares",
         world.org.id,
@@ -267,14 +280,6 @@ async fn run() -> Result<bool, String> {
         ..Parameters::default()
     };
     let rule_params = json!({"TrustedAccountIds": TRUSTED}).to_string();
-    let env = |mode: &'static str| {
-        vec![
-            ("RAMGUARD_ACCOUNT_ID", mgmt.clone()),
-            ("CONFIG_RULE_NAME", RULE.to_string()),
-            ("TrustedAccountIds", TRUSTED.to_string()),
-            ("REMEDIATION_MODE", mode.to_string()),
-        ]
-    };
     let invoke = |watch: &LambdaWatch, function: &str, event: &Value| {
         watch
             .invoke(function, event)
@@ -282,9 +287,7 @@ async fn run() -> Result<bool, String> {
     };
 
     step("building the functions and starting the Lambda Runtime API (cargo lambda watch)");
-    let dry_env = env("dry-run");
-    let dry_env: Vec<(&str, &str)> = dry_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let watch = LambdaWatch::start(world.standin.url(), &world.management, &dry_env).await;
+    let watch = start_runtime(&world, "dry-run").await;
 
     step("config-rule: scheduled sweep (events/config-rule/scheduled-notification.json)");
     let out = invoke(
@@ -322,29 +325,19 @@ async fn run() -> Result<bool, String> {
         .filter(|(_, v)| *v == "NON_COMPLIANT")
         .map(|(a, _)| a)
         .collect();
-    for arn in &non_compliant {
-        let out = invoke(
-            &watch,
-            "remediator",
-            &change_event(
-                "remediator/compliance-change-non-compliant.json",
-                &mgmt,
-                arn,
-                "NON_COMPLIANT",
-            ),
-        )?;
+    for (arn, out) in remediate(&watch, &mgmt, &non_compliant)? {
         for share in out["shares"].as_array().cloned().unwrap_or_default() {
             for a in share["actions"].as_array().cloned().unwrap_or_default() {
                 let p = a["principal"].as_str().unwrap_or_default().to_string();
-                plans.insert((arn.to_string(), p), "would remove".into());
+                plans.insert((arn.clone(), p), "would remove".into());
             }
             for k in share["kept"].as_array().cloned().unwrap_or_default() {
                 let p = k["principal"].as_str().unwrap_or_default().to_string();
                 let why = k["why"].as_str().unwrap_or_default().replace('_', " ");
-                plans.insert((arn.to_string(), p), format!("keep: {why}"));
+                plans.insert((arn.clone(), p), format!("keep: {why}"));
             }
             if let Some(why) = share["why"].as_str() {
-                plans.insert((arn.to_string(), String::new()), why.to_string());
+                plans.insert((arn.clone(), String::new()), why.to_string());
             }
         }
     }
@@ -354,22 +347,9 @@ async fn run() -> Result<bool, String> {
     drop(watch);
 
     step("remediator: enforce");
-    let enforce_env = env("enforce");
-    let enforce_env: Vec<(&str, &str)> =
-        enforce_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let watch = LambdaWatch::start(world.standin.url(), &world.management, &enforce_env).await;
+    let watch = start_runtime(&world, "enforce").await;
     let mut removed = 0;
-    for arn in &non_compliant {
-        let out = invoke(
-            &watch,
-            "remediator",
-            &change_event(
-                "remediator/compliance-change-non-compliant.json",
-                &mgmt,
-                arn,
-                "NON_COMPLIANT",
-            ),
-        )?;
+    for (_, out) in remediate(&watch, &mgmt, &non_compliant)? {
         removed += out["shares"]
             .as_array()
             .into_iter()
