@@ -328,8 +328,8 @@ def custodian_sweep(standin: StandIn, data: Dataset, custodian: Path) -> dict:
     wall = time.perf_counter() - start
     if out.returncode != 0:
         raise RuntimeError(f"custodian failed: {out.stderr[-2000:]}")
-    # Custodian exits 0 even when its policy run fails: look at its log too
-    if "Traceback" in out.stderr or "Error" in out.stderr.splitlines()[0:1]:
+    # Custodian can exit 0 when a policy run fails: its log says so
+    if "Traceback" in out.stderr or " - ERROR - " in out.stderr:
         raise RuntimeError(f"custodian failed: {out.stderr[-2000:]}")
     rss_kib = int(out.stderr.strip().splitlines()[-1])
     found = json.loads((work / "out/ram-external-share/resources.json").read_text())
