@@ -1,5 +1,6 @@
 //! The config rule against the stand-in, through the real SDK.
 
+use ramguard::aws::credentials::AccountAccess;
 use std::collections::BTreeMap;
 
 use ramguard::Parameters;
@@ -269,6 +270,7 @@ async fn org_wide_mode_acts_in_the_member_account_through_its_role() {
     let world = World::new(2).await;
     let member = world.org.members[1].clone();
     let member_cfg = world.standin.config_for(&member).await;
+    world.standin.create_role(&member, "ramguard-member");
     put_config_rule(
         &aws_sdk_config::Client::new(&member_cfg),
         &world.org.management,
@@ -307,7 +309,10 @@ async fn org_wide_mode_acts_in_the_member_account_through_its_role() {
         .handle(event, &world.org.management)
         .await
         .unwrap_err();
-    assert!(matches!(err, RuleError::NoExecutionRole(_)), "{err}");
+    assert!(
+        matches!(err, RuleError::Access(AccountAccess::NoExecutionRole(_))),
+        "{err}"
+    );
 }
 
 #[tokio::test]

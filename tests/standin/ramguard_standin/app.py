@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import configsvc, organizations, ram, securityhub, state
+from . import configsvc, organizations, ram, securityhub, state, sts
 from .protocol import AwsError, Call, error_body, error_status, rest_operation, rest_params
 
 CREDENTIAL_RE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -68,6 +68,11 @@ class StandIn:
         fault = state.take_fault(service, operation, account)
         if fault is not None:
             return self._error(start_response, service, AwsError(fault.code, fault.message, fault.status))
+        if service == "sts" and operation == "AssumeRole":
+            try:
+                sts.check_assume_role(body, account)
+            except AwsError as err:
+                return self._error(start_response, service, err)
         handler = HANDLERS.get(service)
         if handler is None or operation is None:
             return self._moto(environ, start_response, service)
@@ -122,11 +127,11 @@ class StandIn:
     @staticmethod
     def _error(start_response: Callable, service: str, err: AwsError) -> Iterable[bytes]:
         status = err.status or error_status(service, err.code)
-        payload = error_body(err.code, err.message, err.extra)
+        payload = sts.error_xml(err.code, err.message) if service == "sts" else error_body(err.code, err.message, err.extra)
         reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests",
                   500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
         start_response(f"{status} {reason}", [
-            ("Content-Type", JSON_CONTENT.get(service, "application/json")),
+            ("Content-Type", "text/xml" if service == "sts" else JSON_CONTENT.get(service, "application/json")),
             ("Content-Length", str(len(payload))),
             ("x-amzn-ErrorType", err.code),
             ("x-amzn-RequestId", "standin-error"),
@@ -206,6 +211,10 @@ class StandIn:
                         "configEvaluationSeconds": target.config_evaluation_seconds}
         if path == "/_standin/config/rule-event" and method == "POST":
             return configsvc.rule_event(body)
+        if path == "/_standin/iam/role" and method == "POST":
+            return sts.create_role(body)
+        if path == "/_standin/iam/role" and method == "DELETE":
+            return sts.delete_role(body)
         if path == "/_standin/config/started":
             with state.LOCK:
                 return {"started": list(configsvc.STATE.started)}

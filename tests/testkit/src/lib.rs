@@ -205,6 +205,20 @@ impl StandIn {
         self.control("POST", "/_standin/config/rule-event", spec)
     }
 
+    /// Creates the role `name` in `account`, as the member StackSet does; the stand-in refuses
+    /// AssumeRole of a role that does not exist (the harness's own [`TEST_ROLE`] always exists).
+    pub fn create_role(&self, account: &str, name: &str) {
+        let out = self.control(
+            "POST",
+            "/_standin/iam/role",
+            json!({"account": account, "roleName": name}),
+        );
+        assert!(
+            out.get("arn").is_some(),
+            "create role {name} in {account}: {out}"
+        );
+    }
+
     /// Rules StartConfigRulesEvaluation was called for.
     pub fn started_evaluations(&self) -> Vec<Value> {
         let out = self.control("GET", "/_standin/config/started", Value::Null);
