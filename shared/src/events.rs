@@ -231,16 +231,7 @@ fn custom_action(event: &Value) -> Result<CustomAction, EventError> {
 /// Whether a rule name is ramguard's rule: the configured name, or its member-account form
 /// `OrgConfigRule-<name>-<suffix>` (organization rules). Without a configured name, any rule.
 pub fn is_our_rule(event_rule: &str, configured: Option<&str>) -> bool {
-    match configured {
-        None => true,
-        Some(name) => {
-            event_rule == name
-                || event_rule
-                    .strip_prefix("OrgConfigRule-")
-                    .and_then(|rest| rest.strip_prefix(name))
-                    .is_some_and(|rest| rest.starts_with('-'))
-        }
-    }
+    configured.is_none_or(|name| crate::aws::config::is_rule_named(event_rule, name))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod evaluate;
 pub mod events;
 pub mod finding;
 pub mod logging;
+pub mod metrics;
 pub mod org;
 pub mod params;
 pub mod principal;

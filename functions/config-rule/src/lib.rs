@@ -4,7 +4,8 @@
 //! ConfigurationItemChangeNotification and its oversized form (re-read one share live), and
 //! EventBridge "AWS API Call via CloudTrail" events from RAM (ask Config to run the rule now).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -12,10 +13,11 @@ use aws_lambda_events::event::config::ConfigEvent;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 use ramguard::aws::config::{self as config_api, ShareEvaluation, StartOutcome, RESOURCE_TYPE};
-use ramguard::aws::credentials::{AccountConfigs, NoExecutionRole};
+use ramguard::aws::credentials::{AccountAccess, AccountConfigs};
 use ramguard::aws::organizations::OrgCache;
 use ramguard::aws::{ram as ram_api, AwsError};
 use ramguard::params::ParameterError;
+use ramguard::principal::is_account_id;
 use ramguard::{evaluate, Compliance, OrgSnapshot, Parameters, ShareVerdict};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -39,7 +41,7 @@ pub enum RuleError {
     #[error("cannot read the organization, so no share is judged: {0}")]
     OrgSnapshot(AwsError),
     #[error(transparent)]
-    NoExecutionRole(#[from] NoExecutionRole),
+    Access(#[from] AccountAccess),
     #[error(transparent)]
     Aws(#[from] AwsError),
 }
@@ -56,6 +58,10 @@ pub struct RuleOutcome {
     pub put_evaluations_calls: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evaluation_started: Option<bool>,
+    /// Why nothing was evaluated in the account, when nothing could be (e.g. its member role is
+    /// missing): the invocation succeeds, so it is not retried into the dead-letter queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub verdicts: Vec<VerdictSummary>,
 }
@@ -108,6 +114,8 @@ pub struct RuleHandler {
     pub rule_name: Option<String>,
     /// Parameters for the near-real-time path (from environment variables).
     pub env_parameters: Parameters,
+    /// The rule's name per (account, Region), as found with DescribeConfigRules.
+    rule_names: Mutex<HashMap<(String, String), String>>,
 }
 
 fn parse_time(s: &str, field: &str) -> Result<DateTime, RuleError> {
@@ -132,6 +140,7 @@ impl RuleHandler {
             org_cache: OrgCache::new(),
             rule_name,
             env_parameters,
+            rule_names: Mutex::default(),
         }
     }
 
@@ -139,7 +148,7 @@ impl RuleHandler {
     /// account are handled through the member role (org-wide mode).
     pub async fn handle(&self, event: Value, own_account: &str) -> Result<RuleOutcome, RuleError> {
         if event.get("detail-type").is_some() {
-            return self.handle_cloudtrail(event).await;
+            return self.handle_cloudtrail(event, own_account).await;
         }
         if event.get("invokingEvent").is_none() {
             return Err(RuleError::BadEvent(
@@ -167,6 +176,7 @@ impl RuleHandler {
             .account_id
             .clone()
             .ok_or_else(|| RuleError::BadEvent("accountId is missing".into()))?;
+        check_account_id(&account, "accountId")?;
         match message_type.as_str() {
             "ScheduledNotification"
             | "ConfigurationItemChangeNotification"
@@ -185,15 +195,26 @@ impl RuleHandler {
             )
             .await
             .map_err(RuleError::OrgSnapshot)?;
-        let target = self
-            .config_for(&account, own_account, org.partition(), &params)
-            .await?;
-        let ram = aws_sdk_ram::Client::new(&target);
-        let config = aws_sdk_config::Client::new(&target);
         let mut outcome = RuleOutcome {
             account: account.clone(),
             ..Default::default()
         };
+        let target = match self
+            .accounts
+            .for_account(
+                &account,
+                own_account,
+                &org,
+                params.execution_role_name.as_deref(),
+                None,
+            )
+            .await
+        {
+            Ok(target) => target,
+            Err(access) => return skip_or_fail(access, outcome, &rule_name),
+        };
+        let ram = aws_sdk_ram::Client::new(&target);
+        let config = aws_sdk_config::Client::new(&target);
         let (evaluations, ordering) = if message_type == "ScheduledNotification" {
             outcome.trigger = "scheduled".into();
             let ordering = parse_time(
@@ -254,25 +275,6 @@ impl RuleHandler {
         Ok(outcome)
     }
 
-    async fn config_for(
-        &self,
-        account: &str,
-        own_account: &str,
-        partition: &str,
-        params: &Parameters,
-    ) -> Result<SdkConfig, RuleError> {
-        Ok(self
-            .accounts
-            .for_account(
-                account,
-                own_account,
-                partition,
-                params.execution_role_name.as_deref(),
-                None,
-            )
-            .await?)
-    }
-
     async fn sweep(
         &self,
         ram: &aws_sdk_ram::Client,
@@ -325,7 +327,7 @@ impl RuleHandler {
                 "configuration item of type {resource_type:?}: this rule judges {RESOURCE_TYPE} only"
             )));
         }
-        let arn = share_arn(item)?;
+        let arn = share_arn(item, org.partition())?;
         let not_applicable = |why: &str| {
             info!(share_arn = %arn, verdict = "NOT_APPLICABLE", reason = why, "verdict");
             vec![ShareEvaluation {
@@ -356,15 +358,20 @@ impl RuleHandler {
         }
     }
 
-    async fn handle_cloudtrail(&self, event: Value) -> Result<RuleOutcome, RuleError> {
+    async fn handle_cloudtrail(
+        &self,
+        event: Value,
+        own_account: &str,
+    ) -> Result<RuleOutcome, RuleError> {
         let event: aws_lambda_events::event::eventbridge::EventBridgeEvent<CloudTrailDetail> =
             serde_json::from_value(event)
                 .map_err(|e| RuleError::BadEvent(format!("not an EventBridge event: {e}")))?;
         let source = event.detail.event_source.clone().unwrap_or_default();
         let name = event.detail.event_name.clone().unwrap_or_default();
+        let account = event.account.clone().unwrap_or_default();
         let mut outcome = RuleOutcome {
             trigger: "cloudtrail".into(),
-            account: event.account.clone().unwrap_or_default(),
+            account: account.clone(),
             ..Default::default()
         };
         if event.detail_type != "AWS API Call via CloudTrail"
@@ -375,26 +382,150 @@ impl RuleHandler {
             outcome.evaluation_started = Some(false);
             return Ok(outcome);
         }
-        let rule = self.rule_name.as_deref().ok_or_else(|| {
+        check_account_id(&account, "account")?;
+        let region = event.region.clone().filter(|r| !r.is_empty());
+        let base = self.rule_name.as_deref().ok_or_else(|| {
             RuleError::BadEvent(
                 "CONFIG_RULE_NAME is not set, so no evaluation can be started".into(),
             )
         })?;
-        let started = config_api::start_rule_evaluation(&self.config, rule).await?;
+        // A member's change (forwarded by the member stack) starts the rule in that member,
+        // through its role; the organization is read only then.
+        let target = if account == own_account {
+            None
+        } else {
+            let org = self
+                .org_cache
+                .get(
+                    &self.organizations,
+                    Duration::from_secs(self.env_parameters.org_cache_ttl_seconds),
+                )
+                .await
+                .map_err(RuleError::OrgSnapshot)?;
+            match self
+                .accounts
+                .for_account(
+                    &account,
+                    own_account,
+                    &org,
+                    self.env_parameters.execution_role_name.as_deref(),
+                    region.as_deref(),
+                )
+                .await
+            {
+                Ok(cfg) => Some(cfg),
+                Err(access) => {
+                    outcome.evaluation_started = Some(false);
+                    return skip_or_fail(access, outcome, base);
+                }
+            }
+        };
+        let config = match &target {
+            Some(cfg) => aws_sdk_config::Client::new(cfg),
+            None if region.is_some() => {
+                let cfg = self.config.config().to_builder();
+                aws_sdk_config::Client::from_conf(
+                    cfg.region(aws_config::Region::new(region.clone().unwrap_or_default()))
+                        .build(),
+                )
+            }
+            None => self.config.clone(),
+        };
+        let key = (account.clone(), region.clone().unwrap_or_default());
+        let Some(rule) = self.rule_name_in(&config, &key, base).await? else {
+            warn!(account = %account, region = %key.1, rule = %base, event_name = %name,
+                "no ramguard rule in this account and Region (excluded from the organization rule, or not deployed there yet); nothing started");
+            outcome.evaluation_started = Some(false);
+            outcome.skipped = Some(format!("no rule {base} in account {account}"));
+            return Ok(outcome);
+        };
+        let started = match config_api::start_rule_evaluation(&config, &rule).await {
+            Err(e) if e.is("NoSuchConfigRuleException") => {
+                // the organization rule was re-created under a new suffix: look it up once more
+                self.rule_names.lock().expect("rule names").remove(&key);
+                match self.rule_name_in(&config, &key, base).await? {
+                    Some(rule) => config_api::start_rule_evaluation(&config, &rule).await?,
+                    None => return Err(e.into()),
+                }
+            }
+            other => other?,
+        };
         match started {
-            StartOutcome::Started => info!(rule = %rule, event_name = %name, "evaluation started"),
+            StartOutcome::Started => {
+                info!(rule = %rule, account = %account, event_name = %name, "evaluation started")
+            }
             StartOutcome::AlreadyRunning => {
-                info!(rule = %rule, event_name = %name, "evaluation already running; the next run or sweep covers this change")
+                info!(rule = %rule, account = %account, event_name = %name, "evaluation already running; the next run or sweep covers this change")
             }
         }
         outcome.evaluation_started = Some(started == StartOutcome::Started);
         Ok(outcome)
     }
+
+    /// The rule's name in one account and Region, looked up once per warm instance.
+    async fn rule_name_in(
+        &self,
+        config: &aws_sdk_config::Client,
+        key: &(String, String),
+        base: &str,
+    ) -> Result<Option<String>, RuleError> {
+        if let Some(name) = self.rule_names.lock().expect("rule names").get(key) {
+            return Ok(Some(name.clone()));
+        }
+        let found = config_api::find_rule_name(config, base).await?;
+        if let Some(name) = &found {
+            self.rule_names
+                .lock()
+                .expect("rule names")
+                .insert(key.clone(), name.clone());
+        }
+        Ok(found)
+    }
+}
+
+/// An account the function cannot act in: a missing member role is answered with one warning,
+/// a metric and a successful invocation (retrying cannot create the role; the next scheduled
+/// run after the StackSet reaches the account covers it); everything else fails the invocation.
+fn skip_or_fail(
+    access: AccountAccess,
+    mut outcome: RuleOutcome,
+    rule_name: &str,
+) -> Result<RuleOutcome, RuleError> {
+    match access {
+        AccountAccess::MemberRoleUnavailable {
+            ref account,
+            ref role_arn,
+            ..
+        } => {
+            warn!(account = %account, role = %role_arn, rule = %rule_name, error = %access,
+                "member role unavailable; nothing evaluated in this account");
+            ramguard::metrics::count(
+                "config-rule",
+                "MemberRoleUnavailable",
+                1,
+                &[("account", account), ("role", role_arn)],
+            );
+            outcome.skipped = Some(format!("member role {role_arn} unavailable"));
+            Ok(outcome)
+        }
+        other => Err(other.into()),
+    }
+}
+
+fn check_account_id(account: &str, field: &str) -> Result<(), RuleError> {
+    if is_account_id(account) {
+        Ok(())
+    } else {
+        let shown: String = account.chars().take(40).collect();
+        Err(RuleError::BadEvent(format!(
+            "{field} {shown:?} is not a 12-digit account ID"
+        )))
+    }
 }
 
 /// The share ARN a configuration item names: its `ARN`, or its resource id when that is an ARN,
 /// or an ARN built from the item's account, Region and id.
-fn share_arn(item: &ConfigurationItem) -> Result<String, RuleError> {
+fn share_arn(item: &ConfigurationItem, partition: &str) -> Result<String, RuleError> {
     if let Some(arn) = item.arn.as_deref().filter(|a| a.starts_with("arn:")) {
         return Ok(arn.to_string());
     }
@@ -408,7 +539,7 @@ fn share_arn(item: &ConfigurationItem) -> Result<String, RuleError> {
     }
     match (item.aws_region.as_deref(), item.aws_account_id.as_deref()) {
         (Some(region), Some(account)) => Ok(format!(
-            "arn:aws:ram:{region}:{account}:resource-share/{id}"
+            "arn:{partition}:ram:{region}:{account}:resource-share/{id}"
         )),
         _ => Err(RuleError::BadEvent(format!(
             "configuration item {id} has neither an ARN nor a Region and account"

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_smithy_types::DateTime;
-use ramguard::aws::credentials::{AccountConfigs, NoExecutionRole};
+use ramguard::aws::credentials::{AccountAccess, AccountConfigs};
 use ramguard::aws::organizations::OrgCache;
 use ramguard::aws::securityhub::{self as hub, FailedFinding};
 use ramguard::aws::{ram as ram_api, AwsError};
@@ -26,7 +26,7 @@ pub enum ImportError {
     #[error("cannot read the organization, so the share cannot be judged: {0}")]
     OrgSnapshot(AwsError),
     #[error(transparent)]
-    NoExecutionRole(#[from] NoExecutionRole),
+    Access(#[from] AccountAccess),
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error("Security Hub did not take {} finding(s) of share {share_arn}: {}", failed.len(), describe(failed))]
@@ -140,16 +140,44 @@ impl Importer {
         own_account: &str,
     ) -> Result<ImportOutcome, ImportError> {
         let partition = change.share_arn.split(':').nth(1).unwrap_or("aws");
-        let target = self
+        let org = Box::pin(self.org_cache.get(
+            &self.organizations,
+            Duration::from_secs(self.params.org_cache_ttl_seconds),
+        ))
+        .await
+        .map_err(ImportError::OrgSnapshot)?;
+        let target = match self
             .accounts
             .for_account(
                 &change.account,
                 own_account,
-                partition,
+                &org,
                 self.params.execution_role_name.as_deref(),
                 Some(&change.region),
             )
-            .await?;
+            .await
+        {
+            Ok(target) => target,
+            Err(AccountAccess::MemberRoleUnavailable {
+                account, role_arn, ..
+            }) => {
+                warn!(account = %account, role = %role_arn, share_arn = %change.share_arn,
+                    "member role unavailable; no finding imported for this account");
+                ramguard::metrics::count(
+                    "findings-importer",
+                    "MemberRoleUnavailable",
+                    1,
+                    &[("account", &account), ("role", &role_arn)],
+                );
+                return Ok(ImportOutcome {
+                    ignored: Some(format!("member role {role_arn} unavailable")),
+                    share_arn: change.share_arn.clone(),
+                    account,
+                    ..Default::default()
+                });
+            }
+            Err(other) => return Err(other.into()),
+        };
         let ram = aws_sdk_ram::Client::new(&target);
         let securityhub = aws_sdk_securityhub::Client::new(&target);
         let now_ms = now_millis();
@@ -158,12 +186,6 @@ impl Importer {
         let (desired, live) = match &share {
             None => (Vec::new(), "NOT_APPLICABLE".to_string()),
             Some(share) => {
-                let org = Box::pin(self.org_cache.get(
-                    &self.organizations,
-                    Duration::from_secs(self.params.org_cache_ttl_seconds),
-                ))
-                .await
-                .map_err(ImportError::OrgSnapshot)?;
                 let verdict = evaluate(share, &org, &self.params, now_ms / 1000);
                 let ctx = FindingContext {
                     partition: partition.to_string(),

@@ -1,5 +1,6 @@
 //! The findings importer against the stand-in, through the real SDK.
 
+use ramguard::aws::credentials::AccountAccess;
 use std::collections::BTreeMap;
 
 use aws_sdk_securityhub::types::AwsSecurityFinding;
@@ -396,7 +397,10 @@ async fn org_wide_imports_in_the_member_account_through_its_role() {
         .handle(event.clone(), &mgmt)
         .await
         .unwrap_err();
-    assert!(matches!(err, ImportError::NoExecutionRole(_)), "{err}");
+    assert!(
+        matches!(err, ImportError::Access(AccountAccess::NoExecutionRole(_))),
+        "{err}"
+    );
 
     let params = Parameters {
         execution_role_name: Some(TEST_ROLE.into()),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_smithy_types::DateTime;
-use ramguard::aws::credentials::{AccountConfigs, NoExecutionRole};
+use ramguard::aws::credentials::{AccountAccess, AccountConfigs};
 use ramguard::aws::organizations::OrgCache;
 use ramguard::aws::securityhub as hub;
 use ramguard::aws::{ram as ram_api, AwsError};
@@ -125,7 +125,7 @@ pub enum RemediationError {
     #[error("cannot read the organization, so nothing was removed: {0}")]
     OrgSnapshot(AwsError),
     #[error(transparent)]
-    NoExecutionRole(#[from] NoExecutionRole),
+    Access(#[from] AccountAccess),
     #[error("{0}; nothing was removed from that share")]
     Read(AwsError),
     #[error("remediation of {} share(s) failed on a retryable error: {}", .0.len(), .0.join("; "))]
@@ -196,7 +196,8 @@ fn now() -> DateTime {
 
 struct Planned {
     target: Target,
-    config: SdkConfig,
+    /// Err (why) when ramguard cannot act in the share's account (its member role is unavailable).
+    config: Result<SdkConfig, String>,
     /// The live share and its plan; None when RAM no longer knows the share.
     found: Option<(ramguard::ResourceShare, RemediationPlan)>,
 }
@@ -328,17 +329,39 @@ impl Remediator {
         own_account: &str,
         org: &OrgSnapshot,
     ) -> Result<Planned, RemediationError> {
-        let partition = target.share_arn.split(':').nth(1).unwrap_or("aws");
-        let config = self
+        let config = match self
             .accounts
             .for_account(
                 &target.account,
                 own_account,
-                partition,
+                org,
                 self.settings.params.execution_role_name.as_deref(),
                 Some(&target.region),
             )
-            .await?;
+            .await
+        {
+            Ok(config) => config,
+            Err(AccountAccess::MemberRoleUnavailable {
+                account, role_arn, ..
+            }) => {
+                warn!(account = %account, role = %role_arn, share_arn = %target.share_arn,
+                    "member role unavailable; nothing read or removed in this account (fail closed)");
+                ramguard::metrics::count(
+                    "remediator",
+                    "MemberRoleUnavailable",
+                    1,
+                    &[("account", &account), ("role", &role_arn)],
+                );
+                return Ok(Planned {
+                    target,
+                    config: Err(format!(
+                        "member role {role_arn} unavailable; nothing was read or removed"
+                    )),
+                    found: None,
+                });
+            }
+            Err(other) => return Err(other.into()),
+        };
         let ram = aws_sdk_ram::Client::new(&config);
         let share = Box::pin(ram_api::share(&ram, &target.share_arn))
             .await
@@ -355,7 +378,7 @@ impl Remediator {
         });
         Ok(Planned {
             target,
-            config,
+            config: Ok(config),
             found,
         })
     }
@@ -388,6 +411,14 @@ impl Remediator {
             report.outcome = "gone".into();
             report.why = Some(why);
             report
+        };
+        let config = match config {
+            Ok(config) => config,
+            Err(why) => {
+                report.outcome = "refused".into();
+                report.why = Some(why);
+                return report;
+            }
         };
         let Some((share, plan)) = found else {
             return gone(report, "the share no longer exists".into());

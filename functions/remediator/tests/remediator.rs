@@ -1,5 +1,6 @@
 //! The remediator against the stand-in, through the real SDK.
 
+use ramguard::aws::credentials::AccountAccess;
 use std::collections::BTreeMap;
 
 use ramguard::aws::securityhub as hub;
@@ -409,7 +410,13 @@ async fn org_wide_acts_in_the_member_account_through_its_role() {
         .handle(event.clone(), &mgmt)
         .await
         .unwrap_err();
-    assert!(matches!(err, RemediationError::NoExecutionRole(_)), "{err}");
+    assert!(
+        matches!(
+            err,
+            RemediationError::Access(AccountAccess::NoExecutionRole(_))
+        ),
+        "{err}"
+    );
 
     let mut s = settings(Mode::Enforce);
     s.params.execution_role_name = Some(TEST_ROLE.into());

@@ -130,3 +130,72 @@ pub async fn start_rule_evaluation(
         }
     }
 }
+
+/// Whether `name` is ramguard's rule `base`: the rule itself (Account scope) or the copy an
+/// organization rule leaves in each account, `OrgConfigRule-<base>-<suffix>`.
+pub fn is_rule_named(name: &str, base: &str) -> bool {
+    name == base
+        || name
+            .strip_prefix("OrgConfigRule-")
+            .and_then(|rest| rest.strip_prefix(base))
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|suffix| !suffix.is_empty())
+}
+
+/// The name the rule `base` has in the client's account: an organization rule is
+/// `OrgConfigRule-<base>-<suffix>` in every account it runs in, the management account included
+/// (https://docs.aws.amazon.com/config/latest/developerguide/config-rule-multi-account-deployment.html).
+/// None when the account has no such rule.
+pub async fn find_rule_name(
+    client: &aws_sdk_config::Client,
+    base: &str,
+) -> Result<Option<String>, AwsError> {
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .describe_config_rules()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeConfigRules", e))?;
+        if let Some(name) = page
+            .config_rules
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|r| r.config_rule_name)
+            .find(|n| is_rule_named(n, base))
+        {
+            return Ok(Some(name));
+        }
+        match page.next_token.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => return Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_is_found_by_its_own_name_or_its_organization_copy() {
+        assert!(is_rule_named("ramguard-ram-shares", "ramguard-ram-shares"));
+        assert!(is_rule_named(
+            "OrgConfigRule-ramguard-ram-shares-a1b2c3d4",
+            "ramguard-ram-shares"
+        ));
+        assert!(!is_rule_named(
+            "OrgConfigRule-ramguard-ram-shares-",
+            "ramguard-ram-shares"
+        ));
+        assert!(!is_rule_named(
+            "OrgConfigRule-ramguard-ram-shares2-a1b2",
+            "ramguard-ram-shares"
+        ));
+        assert!(!is_rule_named(
+            "other-ramguard-ram-shares",
+            "ramguard-ram-shares"
+        ));
+    }
+}

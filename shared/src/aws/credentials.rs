@@ -2,6 +2,8 @@
 
 use aws_config::SdkConfig;
 
+use crate::org::OrgSnapshot;
+
 /// The ARN of the member-account role ramguard assumes.
 pub fn member_role_arn(partition: &str, account: &str, role_name: &str) -> String {
     format!("arn:{partition}:iam::{account}:role/{role_name}")
@@ -29,6 +31,35 @@ pub struct NoExecutionRole {
     pub account: String,
 }
 
+/// Why ramguard cannot act in an account an event names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountAccess {
+    #[error(transparent)]
+    NoExecutionRole(#[from] NoExecutionRole),
+    /// The account is not a member of the organization: nothing is assumed or reported for it.
+    #[error("account {account} is not a member of organization {org_id}; nothing was done for it")]
+    NotAMember { account: String, org_id: String },
+    /// STS refused the member role: the account is outside the member stack's target OUs, or the
+    /// StackSet has not reached it yet. Retrying does not help; the next scheduled run will.
+    #[error("member role {role_arn} cannot be assumed ({message}); the account is outside the member stack's organizational units or the StackSet has not reached it yet")]
+    MemberRoleUnavailable {
+        account: String,
+        role_arn: String,
+        message: String,
+    },
+    /// Getting the member role's credentials failed for another reason (throttling, network):
+    /// worth retrying.
+    #[error("assuming member role {role_arn} failed: {message}")]
+    AssumeRoleFailed { role_arn: String, message: String },
+}
+
+/// Whether an error text from STS says the role cannot be assumed (AccessDenied: the role does
+/// not exist or does not trust the caller). STS answers `AccessDenied` for both
+/// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html, Errors).
+fn is_access_denied(text: &str) -> bool {
+    text.contains("AccessDenied") || text.contains("not authorized to perform: sts:AssumeRole")
+}
+
 /// SDK configurations per (account, Region): the function's own for its account, an assumed
 /// member role's for any other, built once per warm instance (the role provider refreshes its
 /// credentials).
@@ -48,19 +79,27 @@ impl AccountConfigs {
     }
 
     /// The configuration acting in `account` and `region` (None: the function's own Region).
+    /// Another account must be a member of `org`; its member role is assumed once here, so a
+    /// missing role is known before any call is made with it.
     pub async fn for_account(
         &self,
         account: &str,
         own_account: &str,
-        partition: &str,
+        org: &OrgSnapshot,
         role_name: Option<&str>,
         region: Option<&str>,
-    ) -> Result<SdkConfig, NoExecutionRole> {
+    ) -> Result<SdkConfig, AccountAccess> {
         let region = region
             .filter(|r| !r.is_empty())
             .map(str::to_string)
             .or_else(|| self.base.region().map(|r| r.to_string()))
             .unwrap_or_default();
+        if account != own_account && !org.is_member(account) {
+            return Err(AccountAccess::NotAMember {
+                account: account.to_string(),
+                org_id: org.org_id.clone(),
+            });
+        }
         let key = (account.to_string(), region.clone());
         if let Some(cfg) = self.cache.lock().expect("account configs").get(&key) {
             return Ok(cfg.clone());
@@ -76,14 +115,62 @@ impl AccountConfigs {
             let role = role_name.ok_or_else(|| NoExecutionRole {
                 account: account.to_string(),
             })?;
-            let arn = member_role_arn(partition, account, role);
+            let arn = member_role_arn(org.partition(), account, role);
+            let cfg = in_region(assume_role(&self.base, &arn, self.session_name).await);
+            check_credentials(&cfg, account, &arn).await?;
             tracing::info!(account = %account, role = %arn, "acting in member account through its role");
-            in_region(assume_role(&self.base, &arn, self.session_name).await)
+            cfg
         };
         self.cache
             .lock()
             .expect("account configs")
             .insert(key, cfg.clone());
         Ok(cfg)
+    }
+}
+
+/// Loads the configuration's credentials once, turning STS's refusal into
+/// [`AccountAccess::MemberRoleUnavailable`].
+async fn check_credentials(
+    cfg: &SdkConfig,
+    account: &str,
+    role_arn: &str,
+) -> Result<(), AccountAccess> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let Some(provider) = cfg.credentials_provider() else {
+        return Ok(());
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let text = aws_smithy_types::error::display::DisplayErrorContext(&e).to_string();
+            let message: String = text.chars().take(300).collect();
+            if is_access_denied(&text) {
+                Err(AccountAccess::MemberRoleUnavailable {
+                    account: account.to_string(),
+                    role_arn: role_arn.to_string(),
+                    message,
+                })
+            } else {
+                Err(AccountAccess::AssumeRoleFailed {
+                    role_arn: role_arn.to_string(),
+                    message,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_denied_is_told_apart_from_other_failures() {
+        assert!(is_access_denied(
+            "service error: AccessDenied: User: arn:aws:sts::1:assumed-role/x/y is not authorized"
+        ));
+        assert!(!is_access_denied("dispatch failure: connection refused"));
+        assert!(!is_access_denied("Throttling: Rate exceeded"));
     }
 }
