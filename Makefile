@@ -33,16 +33,21 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-## template.yaml: sam validate --lint, cfn-lint, checkov (on it and on the member stack it
-## deploys), then the tests of what it means (tests/template).
+## template.yaml: sam validate --lint and cfn-lint on the source; then the SAM transform that
+## CloudFormation runs (aws-sam-translator, pinned) for every parameter combination that changes
+## the resources, cfn-lint on what it produces, checkov on all of it and on the member stack; then
+## the tests of what the template means (tests/template).
 lint-template: tools-env
 	SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint --region us-east-1
 	.venv-sam/bin/cfn-lint template.yaml
-	mkdir -p target
+	rm -rf target/cfn && mkdir -p target/cfn
+	cd tests/template && ../../.venv-sam/bin/python cfn.py ../../target/cfn
+	.venv-sam/bin/cfn-lint -- target/cfn/transformed/*.json
+	.venv-sam/bin/cfn-lint --ignore-checks W2001 -- target/cfn/resolved/*.json
 	.venv-sam/bin/python -c "from cfnlint.decode import decode; t, _ = decode('template.yaml'); \
-	  open('target/member-template.yaml', 'w').write(str(t['Resources']['MemberStackSet']['Properties']['TemplateBody']))"
+	  open('target/cfn/member-template.yaml', 'w').write(str(t['Resources']['MemberStackSet']['Properties']['TemplateBody']))"
 	.venv-checkov/bin/checkov --quiet --compact --skip-download --framework cloudformation \
-	  -f template.yaml -f target/member-template.yaml
+	  -f template.yaml -d target/cfn
 	cd tests/template && ../../.venv-sam/bin/python -m pytest
 
 build-lambda: standin-env

@@ -24,6 +24,7 @@ FUNCTIONS = {  # logical id -> (binary, role)
 NO_RESOURCE_LEVEL = {
     "organizations:DescribeOrganization", "organizations:ListAccounts",
     "ram:GetResourceShares", "ram:GetResourceShareAssociations", "config:PutEvaluations",
+    "config:DescribeConfigRules",
 }
 
 
@@ -82,13 +83,28 @@ def test_member_role_allows_what_the_functions_do_in_member_accounts():
                    if not a.startswith(("organizations:", "sts:"))}
     assert allowed(role) == member_side
     trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
-    assert trust["Principal"] == {"AWS": {"Ref": "FunctionRoleArns"}}
-    assert trust["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
-    passed = {p["ParameterKey"] for p in R["MemberStackSet"]["Properties"]["Parameters"]}
-    assert passed == set(inner["Parameters"])
+    assert trust["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${CentralAccountId}:root"}}
+    assert trust["Condition"] == {"ArnLike": {"aws:PrincipalArn": {"Ref": "FunctionRoleArnPattern"}},
+                                  "StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
+    # the pattern covers exactly the function roles, which all live under the stack's path
+    passed = {p["ParameterKey"]: p["ParameterValue"] for p in R["MemberStackSet"]["Properties"]["Parameters"]}
+    assert set(passed) == set(inner["Parameters"])
+    assert passed["FunctionRoleArnPattern"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}/*"}
+    for _, r in FUNCTIONS.values():
+        assert R[r]["Properties"]["Path"] == {"Fn::Sub": "/${AWS::StackName}/"}
+    # the role is IAM (global): created once per account, in the primary Region, never in the central account
+    assert role["Condition"] == "CreatesMemberRole"
+    assert inner["Conditions"]["CreatesMemberRole"] == {"Fn::And": [{"Condition": "IsMember"}, {"Condition": "IsPrimaryRegion"}]}
     forward = inner["Resources"]["ForwardComplianceChanges"]["Properties"]
     assert forward["EventPattern"]["detail-type"] == ["Config Rules Compliance Change"]
     assert forward["EventPattern"]["detail"]["configRuleName"] == [{"prefix": {"Ref": "RuleNamePrefix"}}]
+    # members' RAM changes reach the central rule function (near-real-time in every account)
+    ram_calls = inner["Resources"]["ForwardRamApiCalls"]["Properties"]["EventPattern"]
+    assert ram_calls == events("ConfigRuleFunction")["RamApiCalls"]["Pattern"]
+    for rule in ("ForwardComplianceChanges", "ForwardRamApiCalls"):
+        target = inner["Resources"][rule]["Properties"]["Targets"][0]
+        assert target["Arn"] == {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${CentralAccountId}:event-bus/default"}
 
 
 def test_member_stack_is_service_managed_and_auto_deployed():
@@ -154,18 +170,8 @@ def test_the_config_rule_runs_on_changes_and_on_schedule_for_shares():
     assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
     assert set(rule["InputParameters"]) == {"TrustedAccountIds", "ExemptTagKey", "FlagAllowExternalPrincipals",
                                             "ServicePrincipals"}
-
-
-def test_the_organization_rule_passes_valid_json_parameters():
-    meta = R["OrganizationConfigRule"]["Properties"]["OrganizationCustomRuleMetadata"]
-    assert set(meta["OrganizationConfigRuleTriggerTypes"]) == {
-        "ScheduledNotification", "ConfigurationItemChangeNotification",
-        "OversizedConfigurationItemChangeNotification"}
-    assert meta["ResourceTypesScope"] == ["AWS::RAM::ResourceShare"]
-    text = meta["InputParameters"]["Fn::Sub"]
-    rendered = re.sub(r"\$\{(\w+)\}", lambda m: {"TrustedAccountIds": "123456789012"}.get(m.group(1), "x"), text)
-    assert json.loads(rendered)["ExecutionRoleName"] == "x"
-    assert R["OrganizationConfigInvokePermission"]["Properties"]["PrincipalOrgID"] == {"Ref": "OrganizationId"}
+    assert rule["InputParameters"]["TrustedAccountIds"] == {
+        "Fn::If": ["HasTrustedAccounts", {"Ref": "TrustedAccountIds"}, {"Ref": "AWS::NoValue"}]}
 
 
 def events(function: str) -> dict:
@@ -192,7 +198,7 @@ def test_eventbridge_wiring():
     assert len(R["RemediateActionTarget"]["Properties"]["Name"]) < 20
     for function in FUNCTIONS:
         for e in events(function).values():
-            assert e["DeadLetterConfig"] == {"Type": "SQS", "Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
+            assert e["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
             assert e["RuleName"]["Fn::Sub"].startswith("${AWS::StackName}-")
 
 
