@@ -2,7 +2,7 @@
 //! and `cargo lambda invoke` with an `events/` file, against the stand-in.
 
 use ramguard_testkit::lambda::LambdaWatch;
-use ramguard_testkit::{repo_root, World, OUTSIDER};
+use ramguard_testkit::{put_config_rule, repo_root, World, OUTSIDER};
 use serde_json::{json, Value};
 
 const RULE: &str = "ramguard-ram-shares";
@@ -36,6 +36,7 @@ async fn built_binary_runs_a_sweep_through_the_runtime_api() {
         &[
             ("RAMGUARD_ACCOUNT_ID", &account),
             ("CONFIG_RULE_NAME", RULE),
+            ("ExecutionRoleName", "ramguard-member"),
         ],
     )
     .await;
@@ -67,4 +68,44 @@ async fn built_binary_runs_a_sweep_through_the_runtime_api() {
         })
         .collect();
     assert_eq!(non_compliant, vec![outside.as_str()]);
+
+    // organization scope through the same binary: a member's RAM change (forwarded by the member
+    // stack) starts the organization rule under its member-side name there; a member without the
+    // member role is skipped, not failed; an account outside the organization is refused
+    let member = world.org.members[0].clone();
+    let member_rule = format!("OrgConfigRule-{RULE}-r7t8y9u0");
+    put_config_rule(
+        &aws_sdk_config::Client::new(&world.standin.config_for(&member).await),
+        &account,
+        &member_rule,
+        json!({}),
+    )
+    .await;
+    let sample = repo_root().join("events/config-rule/cloudtrail-associate-resource-share.json");
+    let mut ram_call: Value =
+        serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
+    ram_call["account"] = json!(member);
+    ram_call["region"] = json!("us-east-1");
+    let outcome = watch.invoke("config-rule", &ram_call).expect("invocation");
+    assert_eq!(outcome["evaluationStarted"], json!(false));
+    assert_eq!(
+        outcome["skipped"],
+        json!(format!(
+            "member role arn:aws:iam::{member}:role/ramguard-member unavailable"
+        ))
+    );
+    world.standin.create_role(&member, "ramguard-member");
+    let outcome = watch.invoke("config-rule", &ram_call).expect("invocation");
+    assert_eq!(outcome["evaluationStarted"], json!(true));
+    let started: Vec<Value> = world
+        .standin
+        .started_evaluations()
+        .into_iter()
+        .filter(|s| s["account"] == json!(member))
+        .collect();
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0]["ruleName"], json!(member_rule));
+    ram_call["account"] = json!(OUTSIDER);
+    let err = watch.invoke("config-rule", &ram_call).unwrap_err();
+    assert!(err.contains("is not a member of organization"), "{err}");
 }
