@@ -14,9 +14,10 @@ const RULE: &str = "ramguard-ram-shares";
 const MEMBER_ROLE: &str = "ramguard-member";
 
 fn org_parameters() -> Parameters {
-    let mut p = Parameters::default();
-    p.execution_role_name = Some(MEMBER_ROLE.into());
-    p
+    Parameters {
+        execution_role_name: Some(MEMBER_ROLE.into()),
+        ..Default::default()
+    }
 }
 
 fn handler(base: &aws_config::SdkConfig) -> RuleHandler {
