@@ -2,11 +2,17 @@
 management account or a delegated administrator, and ListAccounts' page size limits."""
 from __future__ import annotations
 
-from moto.organizations.models import organizations_backends
+from moto.organizations.models import FakeDelegatedAdministrator, organizations_backends
 
 from . import state
 from .orgs import org_of
 from .protocol import AwsError, Call, paginate
+
+# CloudFormation StackSets takes a delegated administrator registered for this principal
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-delegated-admin.html);
+# moto refuses it as unrecognized.
+if "member.org.stacksets.cloudformation.amazonaws.com" not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+    FakeDelegatedAdministrator.SUPPORTED_SERVICES.append("member.org.stacksets.cloudformation.amazonaws.com")
 
 MANAGEMENT_ONLY = {"ListAccounts", "ListParents", "DescribeAccount", "ListAccountsForParent",
                    "ListOrganizationalUnitsForParent", "ListRoots", "ListChildren", "DescribeOrganizationalUnit"}
@@ -43,10 +49,22 @@ def list_accounts(call: Call, p: dict) -> dict:
     return out
 
 
+# Organization-wide views a delegated administrator reads too: moto keeps them in the management
+# account's backend only, so they are served from there.
+ORGANIZATION_VIEWS = {
+    "ListDelegatedAdministrators": lambda backend, p: backend.list_delegated_administrators(**p),
+    "ListAWSServiceAccessForOrganization": lambda backend, p: backend.list_aws_service_access_for_organization(),
+}
+
+
 def handle(call: Call) -> dict | None:
-    if call.operation in MANAGEMENT_ONLY:
+    if call.operation in MANAGEMENT_ONLY or call.operation in ORGANIZATION_VIEWS:
         _require_admin(call)
     if call.operation == "ListAccounts":
         with state.LOCK:
             return list_accounts(call, call.params)
+    view = ORGANIZATION_VIEWS.get(call.operation or "")
+    if view is not None and call.account != org_of(call.account).management_account:  # type: ignore[union-attr]
+        backend = organizations_backends[org_of(call.account).management_account]["aws"]  # type: ignore[union-attr]
+        return view(backend, call.params)
     return None
