@@ -402,6 +402,23 @@ async fn org_wide_imports_in_the_member_account_through_its_role() {
         "{err}"
     );
 
+    // a member the StackSet has not reached (no member role): skipped, not failed, nothing imported
+    let missing_role = Parameters {
+        execution_role_name: Some("ramguard-member".into()),
+        ..Parameters::default()
+    };
+    let out = importer(&world, missing_role)
+        .handle(event.clone(), &mgmt)
+        .await
+        .expect("a missing member role is not a failed invocation");
+    assert_eq!(
+        out.ignored,
+        Some(format!(
+            "member role arn:aws:iam::{member}:role/ramguard-member unavailable"
+        ))
+    );
+    assert!(out.imported.is_empty());
+
     let params = Parameters {
         execution_role_name: Some(TEST_ROLE.into()),
         ..Parameters::default()

@@ -418,6 +418,25 @@ async fn org_wide_acts_in_the_member_account_through_its_role() {
         "{err}"
     );
 
+    // a member the StackSet has not reached (no member role): refused, nothing read or removed
+    let mut s = settings(Mode::Enforce);
+    s.params.execution_role_name = Some("ramguard-member".into());
+    let report = remediator(&world, s)
+        .handle(event.clone(), &mgmt)
+        .await
+        .expect("a missing member role is not a failed invocation");
+    assert_eq!(report.shares[0].outcome, "refused", "{report:?}");
+    assert!(report.shares[0]
+        .why
+        .as_deref()
+        .unwrap()
+        .contains("unavailable"));
+    assert!(report.shares[0].actions.is_empty());
+    assert_eq!(
+        associations(&member_ram, &share).await[OUTSIDER],
+        "ASSOCIATING"
+    );
+
     let mut s = settings(Mode::Enforce);
     s.params.execution_role_name = Some(TEST_ROLE.into());
     let report = remediator(&world, s).handle(event, &mgmt).await.unwrap();
