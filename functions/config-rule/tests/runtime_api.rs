@@ -105,7 +105,59 @@ async fn built_binary_runs_a_sweep_through_the_runtime_api() {
         .collect();
     assert_eq!(started.len(), 1);
     assert_eq!(started[0]["ruleName"], json!(member_rule));
+    // the same member's change in a second Region starts the rule there
+    let member_cfg = world.standin.config_for(&member).await;
+    put_config_rule(
+        &aws_sdk_config::Client::new(
+            &member_cfg
+                .to_builder()
+                .region(aws_config::Region::new("eu-west-1"))
+                .build(),
+        ),
+        &account,
+        &format!("OrgConfigRule-{RULE}-e5u6w7x8"),
+        json!({}),
+    )
+    .await;
+    ram_call["region"] = json!("eu-west-1");
+    let outcome = watch.invoke("config-rule", &ram_call).expect("invocation");
+    assert_eq!(outcome["evaluationStarted"], json!(true));
+    assert!(world
+        .standin
+        .started_evaluations()
+        .iter()
+        .any(|s| s["account"] == json!(member)
+            && s["region"] == json!("eu-west-1")
+            && s["ruleName"] == json!(format!("OrgConfigRule-{RULE}-e5u6w7x8"))));
     ram_call["account"] = json!(OUTSIDER);
     let err = watch.invoke("config-rule", &ram_call).unwrap_err();
     assert!(err.contains("is not a member of organization"), "{err}");
+}
+
+#[tokio::test]
+async fn built_binary_in_a_plain_member_account_cannot_read_the_organization() {
+    // DeploymentScope=Account in an account that is neither the management account nor a
+    // delegated administrator: every invocation fails, saying why
+    let world = World::new(1).await;
+    let member = world.org.members[0].clone();
+    let member_cfg = world.standin.config_for(&member).await;
+    put_config_rule(
+        &aws_sdk_config::Client::new(&member_cfg),
+        &member,
+        RULE,
+        json!({}),
+    )
+    .await;
+    let event = world
+        .standin
+        .rule_event(json!({"account": member, "ruleName": RULE}));
+    let watch = LambdaWatch::start(
+        world.standin.url(),
+        &member_cfg,
+        &[("RAMGUARD_ACCOUNT_ID", &member), ("CONFIG_RULE_NAME", RULE)],
+    )
+    .await;
+    let err = watch.invoke("config-rule", &event).unwrap_err();
+    assert!(err.contains("cannot read the organization"), "{err}");
+    assert!(err.contains("ListAccounts"), "{err}");
 }
