@@ -146,34 +146,71 @@ pub struct ShareVerdict {
     #[serde(skip)]
     pub flag_mismatches: Vec<ExternalFlagMismatch>,
     pub annotation: String,
+    /// The exemption tag is present but exempts nothing (invalid value or expired date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exemption_warning: Option<String>,
 }
 
 /// What an exemption tag's value means at `now` (seconds since the epoch).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Exemption {
     None,
-    /// A value that is not a date: exempt until the tag is removed.
-    Indefinite,
+    /// `true`, or `true:<reason>`: exempt until the tag is removed.
+    Indefinite {
+        reason: Option<String>,
+    },
     Until(String),
     /// A date that has passed: no longer exempt.
     Expired(String),
-    /// A value that looks like a date but is not one: not exempt (fail closed).
-    InvalidDate(String),
+    /// Any other value (`false`, `no`, `0`, empty, a malformed date, …): not exempt (fail
+    /// closed), and reported as an invalid exemption.
+    Invalid(String),
 }
 
-/// Reads an exemption tag value: an ISO-8601 date (`2027-01-31`) or date-time
-/// (`2027-01-31T12:00:00Z`) means "exempt until then"; any other value means "exempt".
+impl Exemption {
+    /// The note a verdict or finding carries for a tag that exempts nothing, if any.
+    pub fn warning(&self, tag_key: &str) -> Option<String> {
+        let shown = |v: &str| v.chars().take(64).collect::<String>();
+        match self {
+            Exemption::Invalid(v) => Some(format!(
+                "Tag {tag_key}={:?} is not a valid exemption (a date, or true) and exempts nothing.",
+                shown(v)
+            )),
+            Exemption::Expired(v) => Some(format!(
+                "Tag {tag_key}={:?}: the exemption has expired.",
+                shown(v)
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Reads an exemption tag value. Exactly two forms exempt a share: an ISO-8601 date
+/// (`2027-01-31`) or date-time (`2027-01-31T12:00:00Z`) in the future, "exempt until then"; and
+/// `true` (any case), optionally with a reason after a colon (`true:shared with auditor`),
+/// "exempt until the tag is removed". Every other value exempts nothing.
 pub fn exemption(value: Option<&str>, now: i64) -> Exemption {
     let Some(value) = value.map(str::trim) else {
         return Exemption::None;
     };
+    let (head, reason) = match value.split_once(':') {
+        Some((head, reason)) if head.trim().eq_ignore_ascii_case("true") => {
+            (head.trim(), Some(reason.trim()).filter(|r| !r.is_empty()))
+        }
+        _ => (value, None),
+    };
+    if head.eq_ignore_ascii_case("true") {
+        return Exemption::Indefinite {
+            reason: reason.map(str::to_string),
+        };
+    }
     let bytes = value.as_bytes();
     let looks_like_date = bytes.len() >= 10
         && bytes[..4].iter().all(u8::is_ascii_digit)
         && bytes[4] == b'-'
         && bytes[7] == b'-';
     if !looks_like_date {
-        return Exemption::Indefinite;
+        return Exemption::Invalid(value.to_string());
     }
     let stamp = if value.len() == 10 {
         format!("{value}T00:00:00Z")
@@ -183,7 +220,7 @@ pub fn exemption(value: Option<&str>, now: i64) -> Exemption {
     match DateTime::from_str(&stamp, Format::DateTime) {
         Ok(until) if until.secs() > now => Exemption::Until(value.to_string()),
         Ok(_) => Exemption::Expired(value.to_string()),
-        Err(_) => Exemption::InvalidDate(value.to_string()),
+        Err(_) => Exemption::Invalid(value.to_string()),
     }
 }
 
@@ -242,8 +279,18 @@ pub fn evaluate(
     params: &Parameters,
     now: i64,
 ) -> ShareVerdict {
+    let tag = share.tags.get(&params.exempt_tag_key).map(String::as_str);
+    let exempt = exemption(tag, now);
+    let exemption_warning = exempt.warning(&params.exempt_tag_key);
     let verdict =
         |compliance, reason, external: Vec<ExternalPrincipal>, mismatches, annotation: String| {
+            // the warning goes after the annotation when it fits Config's 256 characters
+            let annotation = match &exemption_warning {
+                Some(w) if annotation.chars().count() + 1 + w.chars().count() <= ANNOTATION_MAX => {
+                    format!("{annotation} {w}")
+                }
+                _ => annotation,
+            };
             ShareVerdict {
                 share_arn: share.arn.clone(),
                 compliance,
@@ -251,6 +298,7 @@ pub fn evaluate(
                 external,
                 flag_mismatches: mismatches,
                 annotation: truncate(&annotation),
+                exemption_warning: exemption_warning.clone(),
             }
         };
     if share.status.is_gone() {
@@ -265,15 +313,17 @@ pub fn evaluate(
             format!("The resource share is {status}."),
         );
     }
-    let tag = share.tags.get(&params.exempt_tag_key).map(String::as_str);
-    match exemption(tag, now) {
-        Exemption::Indefinite => {
+    match exempt {
+        Exemption::Indefinite { reason } => {
             return verdict(
                 Compliance::NotApplicable,
                 VerdictReason::Exempt { until: None },
                 vec![],
                 vec![],
-                format!("Exempt by tag {}.", params.exempt_tag_key),
+                match reason {
+                    Some(r) => format!("Exempt by tag {}: {r}", params.exempt_tag_key),
+                    None => format!("Exempt by tag {}.", params.exempt_tag_key),
+                },
             )
         }
         Exemption::Until(until) => {
@@ -287,7 +337,7 @@ pub fn evaluate(
                 format!("Exempt by tag {} until {until}.", params.exempt_tag_key),
             )
         }
-        Exemption::None | Exemption::Expired(_) | Exemption::InvalidDate(_) => {}
+        Exemption::None | Exemption::Expired(_) | Exemption::Invalid(_) => {}
     }
     let mut external = Vec::new();
     let mut mismatches = Vec::new();
@@ -519,20 +569,55 @@ mod tests {
         let org = org();
         let params = Parameters::default();
         let mut s = share(&[("444444444444", "ASSOCIATED")]);
-        for (value, compliance) in [
-            ("approved by secops", Compliance::NotApplicable),
-            ("2027-01-01", Compliance::NotApplicable),
-            ("2027-01-01T10:00:00Z", Compliance::NotApplicable),
-            ("2026-01-01", Compliance::NonCompliant),
-            ("2026-13-45", Compliance::NonCompliant),
+        for (value, compliance, warned) in [
+            ("true", Compliance::NotApplicable, false),
+            ("TRUE", Compliance::NotApplicable, false),
+            (
+                "true: shared with the auditor",
+                Compliance::NotApplicable,
+                false,
+            ),
+            ("2027-01-01", Compliance::NotApplicable, false),
+            ("2027-01-01T10:00:00Z", Compliance::NotApplicable, false),
+            ("2026-01-01", Compliance::NonCompliant, true),
+            ("2026-13-45", Compliance::NonCompliant, true),
+            // a security tool fails closed: only a date or `true` exempts
+            ("false", Compliance::NonCompliant, true),
+            ("no", Compliance::NonCompliant, true),
+            ("0", Compliance::NonCompliant, true),
+            ("", Compliance::NonCompliant, true),
+            ("approved by secops", Compliance::NonCompliant, true),
+            ("truest", Compliance::NonCompliant, true),
+            ("false:true", Compliance::NonCompliant, true),
         ] {
             s.tags.insert("ramguard:exempt".into(), value.into());
-            assert_eq!(
-                evaluate(&s, &org, &params, NOW).compliance,
-                compliance,
-                "{value}"
-            );
+            let v = evaluate(&s, &org, &params, NOW);
+            assert_eq!(v.compliance, compliance, "{value:?}");
+            assert_eq!(v.exemption_warning.is_some(), warned, "{value:?}");
+            if warned {
+                assert!(
+                    v.annotation.contains("ramguard:exempt"),
+                    "{value:?}: {}",
+                    v.annotation
+                );
+                assert!(v.annotation.chars().count() <= 256);
+            }
         }
+        s.tags
+            .insert("ramguard:exempt".into(), "true:reviewed 2026-11".into());
+        assert_eq!(
+            evaluate(&s, &org, &params, NOW).annotation,
+            "Exempt by tag ramguard:exempt: reviewed 2026-11"
+        );
+        // an invalid value on a compliant share is still reported
+        let mut inside = share(&[("222222222222", "ASSOCIATED")]);
+        inside.tags.insert("ramguard:exempt".into(), "no".into());
+        let v = evaluate(&inside, &org, &params, NOW);
+        assert_eq!(v.compliance, Compliance::Compliant);
+        assert_eq!(
+            v.annotation,
+            "No principal outside the organization. Tag ramguard:exempt=\"no\" is not a valid exemption (a date, or true) and exempts nothing."
+        );
     }
 
     #[test]

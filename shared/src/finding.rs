@@ -251,16 +251,26 @@ pub fn findings_for(
         VerdictReason::OutsidePrincipals => verdict
             .external
             .iter()
-            .map(|p| build(share, &Subject::Principal(p), ctx))
+            .map(|p| build(share, &Subject::Principal(p), ctx, verdict))
             .collect(),
         VerdictReason::AllowsExternalPrincipals => {
-            vec![build(share, &Subject::AllowsExternalPrincipals, ctx)]
+            vec![build(
+                share,
+                &Subject::AllowsExternalPrincipals,
+                ctx,
+                verdict,
+            )]
         }
         _ => Vec::new(),
     }
 }
 
-fn build(share: &ResourceShare, subject: &Subject<'_>, ctx: &FindingContext) -> Finding {
+fn build(
+    share: &ResourceShare,
+    subject: &Subject<'_>,
+    ctx: &FindingContext,
+    verdict: &ShareVerdict,
+) -> Finding {
     let label = severity(subject);
     let name = if share.name.is_empty() {
         share.arn.as_str()
@@ -319,6 +329,11 @@ fn build(share: &ResourceShare, subject: &Subject<'_>, ctx: &FindingContext) -> 
              it can only be shared inside the organization."
                 .to_string(),
         ),
+    };
+    // an exemption tag that exempts nothing is said on the finding, where a reviewer looks
+    let description = match &verdict.exemption_warning {
+        Some(w) => format!("{description} {w}"),
+        None => description,
     };
     Finding {
         schema_version: SCHEMA_VERSION.into(),
@@ -508,6 +523,7 @@ mod tests {
             external,
             flag_mismatches: vec![],
             annotation: String::new(),
+            exemption_warning: None,
         }
     }
 
@@ -570,6 +586,22 @@ mod tests {
             f[0].product_arn,
             "arn:aws:securityhub:us-east-1:111111111111:product/111111111111/default"
         );
+    }
+
+    #[test]
+    fn an_invalid_exemption_is_said_on_the_finding() {
+        let mut v = verdict(
+            vec![outside(
+                "999999999999",
+                "ASSOCIATED",
+                PrincipalKind::Account,
+            )],
+            VerdictReason::OutsidePrincipals,
+        );
+        let warning = "Tag ramguard:exempt=\"no\" is not a valid exemption (a date, or true) and exempts nothing.";
+        v.exemption_warning = Some(warning.into());
+        let f = findings_for(&share(), &v, &ctx());
+        assert!(f[0].description.ends_with(warning), "{}", f[0].description);
     }
 
     #[test]

@@ -139,9 +139,9 @@ pub fn plan(
         share.tags.get(&params.exempt_tag_key).map(String::as_str),
         now,
     ) {
-        Exemption::Indefinite => return refuse(out, Refusal::Exempt { until: None }),
+        Exemption::Indefinite { .. } => return refuse(out, Refusal::Exempt { until: None }),
         Exemption::Until(until) => return refuse(out, Refusal::Exempt { until: Some(until) }),
-        Exemption::None | Exemption::Expired(_) | Exemption::InvalidDate(_) => {}
+        Exemption::None | Exemption::Expired(_) | Exemption::Invalid(_) => {}
     }
     if !org.is_member(&share.owner) && share.owner != org.management_account {
         let owner = share.owner.clone();
@@ -339,7 +339,8 @@ mod tests {
     fn refuses_exempt_gone_and_foreign_owner_shares() {
         let o = org(&[]);
         let mut s = share(&[("999999999999".into(), "ASSOCIATED")], true);
-        s.tags.insert("ramguard:exempt".into(), "partner".into());
+        s.tags
+            .insert("ramguard:exempt".into(), "true:partner".into());
         assert!(matches!(
             plan(&s, &o, &Parameters::default(), false, NOW).refusal,
             Some(Refusal::Exempt { until: None })

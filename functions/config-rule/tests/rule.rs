@@ -71,7 +71,16 @@ async fn sweep_judges_every_principal_form_and_status() {
             name: "exempt",
             allow_external: true,
             principals: &["666666666666"],
-            tags: &[("ramguard:exempt", "approved by secops")],
+            tags: &[("ramguard:exempt", "true:approved by secops")],
+        })
+        .await;
+    // a tag value that is neither a date nor `true` exempts nothing, and the annotation says so
+    let not_exempt = world
+        .share_with(ShareSpec {
+            name: "not-exempt",
+            allow_external: true,
+            principals: &["656565656565"],
+            tags: &[("ramguard:exempt", "false")],
         })
         .await;
     let deleted = world.share("deleted", true, &["555555555555"]).await;
@@ -97,7 +106,7 @@ async fn sweep_judges_every_principal_form_and_status() {
             outcome.non_compliant,
             outcome.not_applicable
         ),
-        (2, 3, 2)
+        (2, 4, 2)
     );
 
     let got = results(&world.config()).await;
@@ -116,6 +125,13 @@ async fn sweep_judges_every_principal_form_and_status() {
     );
     assert!(got[&iam_out].1.contains(&role_out));
     assert_eq!(got[&exempt].0, "NOT_APPLICABLE");
+    assert_eq!(
+        got[&not_exempt],
+        (
+            "NON_COMPLIANT".into(),
+            "1 principal outside the organization: 656565656565 Tag ramguard:exempt=\"false\" is not a valid exemption (a date, or true) and exempts nothing.".into()
+        )
+    );
     assert_eq!(got[&deleted].0, "NOT_APPLICABLE");
 }
 

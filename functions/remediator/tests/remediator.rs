@@ -260,7 +260,7 @@ async fn exempt_shares_trusted_accounts_and_deleted_shares_are_left_alone() {
             name: "exempt",
             allow_external: true,
             principals: &[OUTSIDER],
-            tags: &[("ramguard:exempt", "partner-integration")],
+            tags: &[("ramguard:exempt", "true:partner-integration")],
         })
         .await;
     let trusted = world.share("trusted", true, &[OUTSIDER, PENDING]).await;
