@@ -211,6 +211,8 @@ class StandIn:
                         "configEvaluationSeconds": target.config_evaluation_seconds}
         if path == "/_standin/config/rule-event" and method == "POST":
             return configsvc.rule_event(body)
+        if path == "/_standin/ram/share-state" and method == "POST":
+            return ram.set_share_state(body)
         if path == "/_standin/iam/role" and method == "POST":
             return sts.create_role(body)
         if path == "/_standin/iam/role" and method == "DELETE":

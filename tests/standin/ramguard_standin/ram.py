@@ -11,7 +11,7 @@ from . import state
 from .orgs import OrgView, org_of
 from .protocol import AwsError, Call, paginate
 
-PARTITIONS = "aws|aws-cn|aws-us-gov"
+PARTITIONS = "aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc"
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 ORG_RE = re.compile(rf"^arn:({PARTITIONS}):organizations::(\d{{12}}):organization/(o-[a-z0-9]{{10,32}})$")
 OU_RE = re.compile(
@@ -38,25 +38,30 @@ class Share:
     updated: float
     status: str = "ACTIVE"
     settle_at: float | None = None  # when DELETING becomes DELETED
+    feature_set: str = "STANDARD"  # CREATED_FROM_POLICY | PROMOTING_TO_STANDARD | STANDARD
+    retain_on_leave: bool | None = None  # resourceShareConfiguration
 
     def settle(self, now: float) -> None:
         if self.status == "DELETING" and self.settle_at is not None and now >= self.settle_at:
             self.status, self.settle_at, self.updated = "DELETED", None, now
 
     def describe(self) -> dict[str, Any]:
-        return {
+        out = {
             "resourceShareArn": self.arn, "name": self.name, "owningAccountId": self.owner,
             "allowExternalPrincipals": self.allow_external, "status": self.status,
             "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
-            "creationTime": self.created, "lastUpdatedTime": self.updated, "featureSet": "STANDARD",
+            "creationTime": self.created, "lastUpdatedTime": self.updated, "featureSet": self.feature_set,
         }
+        if self.retain_on_leave is not None:
+            out["resourceShareConfiguration"] = {"retainSharingOnAccountLeaveOrganization": self.retain_on_leave}
+        return out
 
 
 @dataclass
 class Association:
     share_arn: str
     entity: str
-    kind: str  # PRINCIPAL | RESOURCE
+    kind: str  # PRINCIPAL | RESOURCE | SOURCE
     status: str
     external: bool
     created: float
@@ -264,6 +269,46 @@ def _associate(call: Call, share: Share, principals: list, resources: list, now:
     return out
 
 
+SOURCE_RE = re.compile(r"^(\d{12}|arn:.+|o-[a-z0-9]{10,32}(/.*)?)$")
+
+
+def source_type(source: str) -> str:
+    """The stand-in's names for the source forms RAM accepts (its API reference does not list
+    the values of sourceType)."""
+    if ACCOUNT_RE.match(source):
+        return "ACCOUNT"
+    if source.startswith("arn:"):
+        return "ARN"
+    return "ORGANIZATION_PATH" if "/" in source else "ORGANIZATION_ID"
+
+
+def _associate_sources(share: Share, sources: list, now: float) -> list[dict]:
+    """Source constraints: accounts, ARNs, organization ids or paths on whose behalf the share's
+    service principals may use it (CreateResourceShare / AssociateResourceShare `sources`)."""
+    for source in sources:
+        if not isinstance(source, str) or not SOURCE_RE.match(source):
+            raise _invalid(f"Source {source} is not an account ID, ARN, organization ID or organization path.")
+    out = []
+    for source in sources:
+        assoc = _find(share.arn, source, "SOURCE")
+        if assoc is None:
+            assoc = Association(share.arn, source, "SOURCE", "ASSOCIATED", False, now, now)
+            STATE.associations.append(assoc)
+        elif assoc.status not in EXPOSED:
+            assoc.move("ASSOCIATING", "ASSOCIATED", now)
+        out.append(assoc.describe(share))
+    return out
+
+
+def _modifiable(share: Share) -> None:
+    """RAM refuses changes to a share created from a resource-based policy until it is promoted
+    (https://docs.aws.amazon.com/ram/latest/APIReference/API_ResourceShare.html, featureSet)."""
+    if share.feature_set != "STANDARD":
+        raise AwsError("OperationNotPermittedException",
+                       f"The resource share {share.arn} was created from a resource-based policy "
+                       f"(featureSet {share.feature_set}) and cannot be modified until it is promoted.")
+
+
 def _find(share_arn: str, entity: str, kind: str) -> Association | None:
     for assoc in STATE.associations:
         if assoc.share_arn == share_arn and assoc.entity == entity and assoc.kind == kind:
@@ -292,13 +337,20 @@ def create_resource_share(call: Call, p: dict, now: float) -> dict:
         tags = {t["key"]: t.get("value", "") for t in _list(p.get("tags"), "tags")}
         share = Share(arn, name, call.account, call.region, bool(p.get("allowExternalPrincipals", True)),
                       tags, now, now)
+        config = p.get("resourceShareConfiguration")
+        if config is not None:
+            if not isinstance(config, dict):
+                raise _invalid("resourceShareConfiguration must be a structure.")
+            share.retain_on_leave = bool(config.get("retainSharingOnAccountLeaveOrganization", False))
         principals, resources = _list(p.get("principals"), "principals"), _list(p.get("resourceArns"), "resourceArns")
         for principal in principals:
             plan_principal(call.account, share, principal)
         for resource in resources:
             _validate_resource(resource)
+        sources = _list(p.get("sources"), "sources")
         STATE.shares[arn] = share
         _associate(call, share, principals, resources, now)
+        _associate_sources(share, sources, now)
         return {"resourceShare": share.describe(), "clientToken": p.get("clientToken")}
 
     return _idempotent(call, p, run)
@@ -359,6 +411,7 @@ def update_resource_share(call: Call, p: dict, now: float) -> dict:
         if share.status not in ("ACTIVE",):
             raise AwsError("InvalidStateTransitionException",
                            f"ResourceShare {share.arn} is in state {share.status} and cannot be updated.")
+        _modifiable(share)
         if "name" in p and p["name"]:
             share.name = p["name"]
         if "allowExternalPrincipals" in p and p["allowExternalPrincipals"] is not None:
@@ -399,9 +452,12 @@ def associate_resource_share(call: Call, p: dict, now: float) -> dict:
             raise AwsError("InvalidStateTransitionException",
                            f"ResourceShare {share.arn} is in state {share.status}.")
         principals, resources = _list(p.get("principals"), "principals"), _list(p.get("resourceArns"), "resourceArns")
-        if not principals and not resources and not p.get("sources"):
+        sources = _list(p.get("sources"), "sources")
+        if not principals and not resources and not sources:
             raise _invalid("At least one principal or resource must be specified.")
-        return {"resourceShareAssociations": _associate(call, share, principals, resources, now),
+        _modifiable(share)
+        return {"resourceShareAssociations": _associate(call, share, principals, resources, now)
+                + _associate_sources(share, sources, now),
                 "clientToken": p.get("clientToken")}
 
     return _idempotent(call, p, run)
@@ -416,9 +472,11 @@ def disassociate_resource_share(call: Call, p: dict, now: float) -> dict:
             raise AwsError("InvalidStateTransitionException",
                            f"ResourceShare {share.arn} is in state {share.status}.")
         targets = [(e, "PRINCIPAL") for e in _list(p.get("principals"), "principals")] + \
-                  [(e, "RESOURCE") for e in _list(p.get("resourceArns"), "resourceArns")]
-        if not targets and not p.get("sources"):
+                  [(e, "RESOURCE") for e in _list(p.get("resourceArns"), "resourceArns")] + \
+                  [(e, "SOURCE") for e in _list(p.get("sources"), "sources")]
+        if not targets:
             raise _invalid("At least one principal or resource must be specified.")
+        _modifiable(share)
         found = []
         for entity, kind in targets:
             assoc = _find(share.arn, entity, kind)
@@ -597,6 +655,58 @@ def enable_sharing_with_aws_organization(call: Call, p: dict, now: float) -> dic
     return {"returnValue": True}
 
 
+def list_source_associations(call: Call, p: dict, now: float) -> dict:
+    """The source constraints of the caller's shares, filtered and paginated."""
+    limit = _max_results(p)
+    arns = set(_list(p.get("resourceShareArns"), "resourceShareArns"))
+    status = p.get("associationStatus")
+    if status is not None and status not in ASSOCIATION_STATUSES:
+        raise _invalid(f"Unknown association status {status}.")
+    _settle_all(now)
+    owned = {s.arn: s for s in STATE.shares.values() if s.owner == call.account and s.region == call.region}
+    for arn in arns:
+        if arn not in owned:
+            raise AwsError("UnknownResourceException", f"ResourceShare {arn} could not be found.")
+    rows = [a for a in STATE.associations if a.kind == "SOURCE" and a.share_arn in owned
+            and (not arns or a.share_arn in arns)
+            and (not p.get("sourceId") or a.entity == p["sourceId"])
+            and (not p.get("sourceType") or source_type(a.entity) == p["sourceType"])
+            and (not status or a.status == status)]
+    scope = f"lsa:{call.account}:{sorted(arns)}:{p.get('sourceId')}:{p.get('sourceType')}:{status}"
+    page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException",
+                           "ListSourceAssociations" in state.settings_for(call.account).empty_first_page)
+    out: dict = {"sourceAssociations": [
+        {"resourceShareArn": a.share_arn, "sourceId": a.entity, "sourceType": source_type(a.entity),
+         "status": a.status, "creationTime": a.created, "lastUpdatedTime": a.updated} for a in page]}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def set_share_state(spec: dict) -> dict:
+    """Control endpoint: what RAM may report that no API call here produces: a share created from
+    a resource-based policy, or associations in a given status (SUSPENDED when an account left the
+    organization; a principal RAM reports in a form ramguard must judge)."""
+    with state.LOCK:
+        share = STATE.shares.get(spec["shareArn"])
+        if share is None:
+            raise AwsError("UnknownResourceException", f"ResourceShare {spec['shareArn']} could not be found.")
+        if "featureSet" in spec:
+            share.feature_set = spec["featureSet"]
+        now = state.now()
+        for row in spec.get("associations", []):
+            kind = row.get("type", "PRINCIPAL")
+            if row["status"] not in ASSOCIATION_STATUSES and not row.get("anyStatus"):
+                raise _invalid(f"Unknown association status {row['status']}.")
+            assoc = _find(share.arn, row["entity"], kind)
+            if assoc is None:
+                assoc = Association(share.arn, row["entity"], kind, row["status"], bool(row.get("external", True)),
+                                    now, now)
+                STATE.associations.append(assoc)
+            assoc.move(row["status"], None, now)
+        return {"resourceShare": share.describe()}
+
+
 OPERATIONS = {
     "CreateResourceShare": create_resource_share,
     "GetResourceShares": get_resource_shares,
@@ -613,6 +723,7 @@ OPERATIONS = {
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "EnableSharingWithAwsOrganization": enable_sharing_with_aws_organization,
+    "ListSourceAssociations": list_source_associations,
 }
 
 

@@ -219,6 +219,17 @@ impl StandIn {
         );
     }
 
+    /// Sets what RAM reports for a share that no API call here produces (the featureSet of a
+    /// share created from a policy, associations in a given status): `spec` is the body of
+    /// `POST /_standin/ram/share-state`.
+    pub fn set_share_state(&self, spec: Value) {
+        let out = self.control("POST", "/_standin/ram/share-state", spec.clone());
+        assert!(
+            out.get("resourceShare").is_some(),
+            "share state {spec}: {out}"
+        );
+    }
+
     /// Rules StartConfigRulesEvaluation was called for.
     pub fn started_evaluations(&self) -> Vec<Value> {
         let out = self.control("GET", "/_standin/config/started", Value::Null);
