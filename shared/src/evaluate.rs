@@ -33,6 +33,9 @@ pub enum OutsideReason {
     Unrecognized,
     /// A service principal, with `ServicePrincipals=flag`.
     FlaggedServicePrincipal,
+    /// A service principal whose source constraints let it act on behalf of an account or
+    /// organization outside ours (the outside sources are listed with it).
+    OutsideSource,
 }
 
 impl OutsideReason {
@@ -42,6 +45,9 @@ impl OutsideReason {
             OutsideReason::ForeignOrganization => "another organization",
             OutsideReason::Unrecognized => "unrecognized principal",
             OutsideReason::FlaggedServicePrincipal => "service principal",
+            OutsideReason::OutsideSource => {
+                "service principal with a source outside the organization"
+            }
         }
     }
 }
@@ -57,16 +63,35 @@ pub fn classify(principal: &Principal, org: &OrgSnapshot, params: &Parameters) -
             Placement::Outside(OutsideReason::NotAMember)
         }
     };
+    // an ARN of another partition, or naming our organization under another management
+    // account, is nothing ramguard can prove inside
+    let ours = |partition: &crate::principal::Partition| partition.as_str() == org.partition();
     match principal {
         Principal::Account(a) => account_placement(a),
-        Principal::IamRole { account, .. } | Principal::IamUser { account, .. } => {
-            account_placement(account)
+        Principal::IamRole { partition, account } | Principal::IamUser { partition, account } => {
+            if ours(partition) {
+                account_placement(account)
+            } else {
+                Placement::Outside(OutsideReason::Unrecognized)
+            }
         }
-        Principal::Organization { org_id, .. } | Principal::OrganizationalUnit { org_id, .. } => {
-            if *org_id == org.org_id {
+        Principal::Organization {
+            partition,
+            management_account,
+            org_id,
+        }
+        | Principal::OrganizationalUnit {
+            partition,
+            management_account,
+            org_id,
+            ..
+        } => {
+            if *org_id != org.org_id {
+                Placement::Outside(OutsideReason::ForeignOrganization)
+            } else if ours(partition) && *management_account == org.management_account {
                 Placement::InOrg
             } else {
-                Placement::Outside(OutsideReason::ForeignOrganization)
+                Placement::Outside(OutsideReason::Unrecognized)
             }
         }
         Principal::ServicePrincipal(_) => match params.service_principals {
@@ -84,6 +109,48 @@ pub struct ExternalPrincipal {
     pub kind: PrincipalKind,
     pub status: String,
     pub reason: OutsideReason,
+    /// For [`OutsideReason::OutsideSource`]: the share's sources outside the organization.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+}
+
+/// Classifies one source constraint (a SOURCE association's `sourceId`): an account id, an ARN
+/// (judged by its account), an organization id (`o-…`) or an organization path
+/// (`o-…/r-…/ou-…/`). Anything else cannot be proved inside.
+pub fn classify_source(source: &str, org: &OrgSnapshot, params: &Parameters) -> Placement {
+    let source = source.trim();
+    let account = |a: &str| {
+        if org.is_member(a) {
+            Placement::InOrg
+        } else if params.trusted_account_ids.contains(a) {
+            Placement::Trusted
+        } else {
+            Placement::Outside(OutsideReason::NotAMember)
+        }
+    };
+    if crate::principal::is_account_id(source) {
+        return account(source);
+    }
+    if let Some(rest) = source.strip_prefix("arn:") {
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        return match parts[..] {
+            [partition, _, _, acct, _]
+                if partition == org.partition() && crate::principal::is_account_id(acct) =>
+            {
+                account(acct)
+            }
+            _ => Placement::Outside(OutsideReason::Unrecognized),
+        };
+    }
+    if source.starts_with("o-") {
+        let org_id = source.split('/').next().unwrap_or_default();
+        return if org_id == org.org_id {
+            Placement::InOrg
+        } else {
+            Placement::Outside(OutsideReason::ForeignOrganization)
+        };
+    }
+    Placement::Outside(OutsideReason::Unrecognized)
 }
 
 impl ExternalPrincipal {
@@ -128,6 +195,9 @@ pub enum VerdictReason {
     OutsidePrincipals,
     /// Strict mode (`FlagAllowExternalPrincipals=true`) and the share allows external principals.
     AllowsExternalPrincipals,
+    /// Strict mode and the share lets accounts keep access after they leave the organization
+    /// (`retainSharingOnAccountLeaveOrganization=true`).
+    RetainsAccessOnLeave,
     ShareGone {
         status: String,
     },
@@ -236,7 +306,15 @@ pub fn outside_annotation(external: &[ExternalPrincipal]) -> String {
     );
     let mut body = String::new();
     let mut shown = 0;
+    let shown_as = |p: &ExternalPrincipal| {
+        if p.sources.is_empty() {
+            p.entity.clone()
+        } else {
+            format!("{} (source {})", p.entity, p.sources.join(", "))
+        }
+    };
     for p in external {
+        let entity = shown_as(p);
         let rest = external.len() - shown - 1;
         let sep = if shown == 0 { "" } else { ", " };
         let reserve = if rest > 0 {
@@ -244,11 +322,11 @@ pub fn outside_annotation(external: &[ExternalPrincipal]) -> String {
         } else {
             0
         };
-        if count(&head) + count(&body) + count(sep) + count(&p.entity) + reserve > ANNOTATION_MAX {
+        if count(&head) + count(&body) + count(sep) + count(&entity) + reserve > ANNOTATION_MAX {
             break;
         }
         body.push_str(sep);
-        body.push_str(&p.entity);
+        body.push_str(&entity);
         shown += 1;
     }
     if shown == 0 {
@@ -260,7 +338,7 @@ pub fn outside_annotation(external: &[ExternalPrincipal]) -> String {
                 "…".to_string()
             };
             let budget = ANNOTATION_MAX.saturating_sub(count(&head) + count(&suffix));
-            body = first.entity.chars().take(budget).collect::<String>() + &suffix;
+            body = shown_as(first).chars().take(budget).collect::<String>() + &suffix;
         }
     } else if shown < external.len() {
         body.push_str(&format!(" … +{} more", external.len() - shown));
@@ -341,6 +419,19 @@ pub fn evaluate(
     }
     let mut external = Vec::new();
     let mut mismatches = Vec::new();
+    // sources constrain the share's service principals: one outside source puts them outside
+    let outside_sources: Vec<String> = share
+        .sources
+        .iter()
+        .filter(|s| s.status.is_exposed())
+        .filter(|s| {
+            matches!(
+                classify_source(&s.source, org, params),
+                Placement::Outside(_)
+            )
+        })
+        .map(|s| s.source.clone())
+        .collect();
     for assoc in &share.principals {
         let principal = Principal::parse(&assoc.entity);
         let placement = classify(&principal, org, params);
@@ -358,13 +449,25 @@ pub fn evaluate(
                 });
             }
         }
+        let placement = match placement {
+            Placement::AllowedService if !outside_sources.is_empty() => {
+                Placement::Outside(OutsideReason::OutsideSource)
+            }
+            other => other,
+        };
         if let Placement::Outside(reason) = placement {
             if assoc.status.is_exposed() {
+                let sources = if matches!(principal, Principal::ServicePrincipal(_)) {
+                    outside_sources.clone()
+                } else {
+                    Vec::new()
+                };
                 external.push(ExternalPrincipal {
                     entity: assoc.entity.clone(),
                     kind: principal.kind(),
                     status: assoc.status.as_str().to_string(),
                     reason,
+                    sources,
                 });
             }
         }
@@ -389,6 +492,24 @@ pub fn evaluate(
             mismatches,
             "The share allows principals outside the organization (allowExternalPrincipals=true)."
                 .into(),
+        );
+    }
+    if share.retains_access_on_leave {
+        if params.flag_allow_external_principals {
+            return verdict(
+                Compliance::NonCompliant,
+                VerdictReason::RetainsAccessOnLeave,
+                vec![],
+                mismatches,
+                "Accounts keep access to the share after they leave the organization (retainSharingOnAccountLeaveOrganization=true).".into(),
+            );
+        }
+        return verdict(
+            Compliance::Compliant,
+            VerdictReason::NoOutsidePrincipal,
+            vec![],
+            mismatches,
+            "No principal outside the organization; accounts that leave it keep access (retainSharingOnAccountLeaveOrganization=true).".into(),
         );
     }
     verdict(
@@ -447,6 +568,7 @@ mod tests {
                     external: None,
                 })
                 .collect(),
+            ..Default::default()
         }
     }
 
@@ -489,6 +611,23 @@ mod tests {
         );
         assert_eq!(c("logs.amazonaws.com"), Placement::AllowedService);
         assert_eq!(c("???"), Placement::Outside(OutsideReason::Unrecognized));
+        // our org id under another partition or another management account proves nothing
+        let unrecognized = Placement::Outside(OutsideReason::Unrecognized);
+        for foreign in [
+            "arn:aws-cn:organizations::111111111111:organization/o-abcdefghij",
+            "arn:aws:organizations::999999999999:organization/o-abcdefghij",
+            "arn:aws-cn:organizations::999999999999:ou/o-abcdefghij/ou-ab12-abcdefgh",
+            "arn:aws-us-gov:organizations::111111111111:ou/o-abcdefghij/ou-ab12-abcdefgh",
+            "arn:aws-us-gov:iam::222222222222:role/x",
+            "arn:aws-iso-b:iam::222222222222:user/x",
+            "arn:aws-eusc:iam::333333333333:role/partner",
+        ] {
+            assert_eq!(c(foreign), unrecognized, "{foreign}");
+        }
+        assert_eq!(
+            c("arn:aws:organizations::111111111111:ou/o-abcdefghij/ou-ab12-abcdefgh"),
+            Placement::InOrg
+        );
         params.service_principals = ServicePrincipals::Flag;
         assert_eq!(
             classify(&Principal::parse("logs.amazonaws.com"), &org, &params),
@@ -621,6 +760,88 @@ mod tests {
     }
 
     #[test]
+    fn a_service_principal_with_a_source_outside_is_outside() {
+        use crate::share::SourceAssociation;
+        let org = org();
+        let params = Parameters::default();
+        let mut s = share(&[("logs.amazonaws.com", "ASSOCIATED")]);
+        let source = |id: &str| SourceAssociation {
+            source: id.into(),
+            status: AssociationStatus::Associated,
+        };
+        s.sources = vec![
+            source("222222222222"),
+            source("o-abcdefghij/r-ab12/ou-ab12-abcdefgh/"),
+        ];
+        assert_eq!(
+            evaluate(&s, &org, &params, NOW).compliance,
+            Compliance::Compliant
+        );
+        s.sources.push(source("arn:aws:s3:::bucket-of-nobody"));
+        s.sources.push(source("999999999999"));
+        let v = evaluate(&s, &org, &params, NOW);
+        assert_eq!(v.compliance, Compliance::NonCompliant);
+        assert_eq!(v.external[0].reason, OutsideReason::OutsideSource);
+        assert_eq!(
+            v.external[0].sources,
+            ["arn:aws:s3:::bucket-of-nobody", "999999999999"]
+        );
+        assert_eq!(
+            v.annotation,
+            "1 principal outside the organization: logs.amazonaws.com (source arn:aws:s3:::bucket-of-nobody, 999999999999)"
+        );
+        // a disassociated source constrains nothing any more
+        s.sources.truncate(2);
+        s.sources.push(SourceAssociation {
+            source: "o-zzzzzzzzzz".into(),
+            status: AssociationStatus::Disassociated,
+        });
+        assert_eq!(
+            evaluate(&s, &org, &params, NOW).compliance,
+            Compliance::Compliant
+        );
+        let c = |id: &str| classify_source(id, &org, &params);
+        assert_eq!(c("arn:aws:iam::222222222222:role/x"), Placement::InOrg);
+        assert_eq!(
+            c("arn:aws-cn:iam::222222222222:role/x"),
+            Placement::Outside(OutsideReason::Unrecognized)
+        );
+        assert_eq!(
+            c("o-zzzzzzzzzz"),
+            Placement::Outside(OutsideReason::ForeignOrganization)
+        );
+        assert_eq!(
+            c("somewhere"),
+            Placement::Outside(OutsideReason::Unrecognized)
+        );
+    }
+
+    #[test]
+    fn retained_access_on_leave_is_flagged_in_strict_mode() {
+        let org = org();
+        let mut s = share(&[("222222222222", "ASSOCIATED")]);
+        s.retains_access_on_leave = true;
+        s.allow_external_principals = false;
+        let v = evaluate(&s, &org, &Parameters::default(), NOW);
+        assert_eq!(v.compliance, Compliance::Compliant);
+        assert!(v
+            .annotation
+            .contains("retainSharingOnAccountLeaveOrganization=true"));
+        let strict = Parameters {
+            flag_allow_external_principals: true,
+            ..Parameters::default()
+        };
+        let v = evaluate(&s, &org, &strict, NOW);
+        assert_eq!(
+            (v.compliance, v.reason),
+            (
+                Compliance::NonCompliant,
+                VerdictReason::RetainsAccessOnLeave
+            )
+        );
+    }
+
+    #[test]
     fn external_flag_disagreement_is_reported() {
         let org = org();
         let mut s = share(&[
@@ -645,6 +866,7 @@ mod tests {
                 kind: PrincipalKind::IamRole,
                 status: "ASSOCIATED".into(),
                 reason: OutsideReason::NotAMember,
+                sources: vec![],
             })
             .collect();
         let a = outside_annotation(&external);

@@ -16,6 +16,9 @@ pub const SCHEMA_VERSION: &str = "2018-10-08";
 pub const GENERATOR_ID: &str = "ramguard/ram-share-outside-organization";
 pub const FINDING_TYPE: &str =
     "Software and Configuration Checks/AWS Security Best Practices/RAM Sharing Outside Organization";
+/// The type of a finding on a share that lets accounts keep access after leaving the organization.
+pub const RETAINED_ACCESS_TYPE: &str =
+    "Software and Configuration Checks/AWS Security Best Practices/RAM Sharing Retained After Leaving Organization";
 pub const RELATED_REQUIREMENT: &str = "AWS Well-Architected SEC03-BP08";
 pub const RAM_DOC_URL: &str =
     "https://docs.aws.amazon.com/ram/latest/userguide/working-with-sharing-update.html";
@@ -54,6 +57,8 @@ pub enum Subject<'a> {
     Principal(&'a ExternalPrincipal),
     /// Strict mode: the share allows external principals.
     AllowsExternalPrincipals,
+    /// Strict mode: accounts keep access after leaving the organization.
+    RetainsAccessOnLeave,
 }
 
 /// Severity: an established association with an outside account, IAM principal or foreign
@@ -62,6 +67,7 @@ pub enum Subject<'a> {
 pub fn severity(subject: &Subject<'_>) -> SeverityLabel {
     match subject {
         Subject::AllowsExternalPrincipals => SeverityLabel::Low,
+        Subject::RetainsAccessOnLeave => SeverityLabel::Medium,
         Subject::Principal(p) if p.is_pending() => SeverityLabel::Medium,
         Subject::Principal(p) if p.reason == OutsideReason::FlaggedServicePrincipal => {
             SeverityLabel::Medium
@@ -83,6 +89,7 @@ pub fn finding_id(share_arn: &str, subject: &Subject<'_>) -> String {
     match subject {
         Subject::Principal(p) => principal_finding_id(share_arn, &p.entity),
         Subject::AllowsExternalPrincipals => format!("{share_arn}/allow-external-principals"),
+        Subject::RetainsAccessOnLeave => format!("{share_arn}/retains-access-on-leave"),
     }
 }
 
@@ -261,7 +268,17 @@ pub fn findings_for(
                 verdict,
             )]
         }
+        VerdictReason::RetainsAccessOnLeave => {
+            vec![build(share, &Subject::RetainsAccessOnLeave, ctx, verdict)]
+        }
         _ => Vec::new(),
+    }
+}
+
+fn finding_type(subject: &Subject<'_>) -> &'static str {
+    match subject {
+        Subject::RetainsAccessOnLeave => RETAINED_ACCESS_TYPE,
+        _ => FINDING_TYPE,
     }
 }
 
@@ -299,25 +316,69 @@ fn build(
             } else {
                 "has access to"
             };
-            (
-                format!("RAM resource share {name} is shared outside the organization"),
+            let on_behalf = if p.sources.is_empty() {
+                String::new()
+            } else {
+                other.insert("outsideSources".into(), clip(&p.sources.join(", "), MAX_OTHER_VALUE));
                 format!(
-                    "The {kind} {} ({}) {state} the AWS RAM resource share {} owned by account {}. \
-                     Association status: {}.",
-                    p.entity,
-                    p.reason.as_str(),
-                    share.arn,
-                    share.owner,
+                    " and may use it on behalf of sources outside the organization: {}",
+                    p.sources.join(", ")
+                )
+            };
+            let mut description = format!(
+                "The {kind} {} ({}) {state} the AWS RAM resource share {} owned by account {}{on_behalf}. \
+                 Association status: {}.",
+                p.entity,
+                p.reason.as_str(),
+                share.arn,
+                share.owner,
+                p.status
+            );
+            if !crate::share::AssociationStatus::parse(&p.status).is_removable() {
+                description.push_str(&format!(
+                    " ramguard does not remove principals in status {} automatically: review the share in RAM.",
                     p.status
-                ),
+                ));
+            }
+            let recommendation = if share.is_created_from_policy() {
+                format!(
+                    "This share was created from a resource-based policy, and RAM cannot change it until \
+                     it is promoted: promote it (PromoteResourceShareCreatedFromPolicy) and then remove {}, \
+                     or remove {} from the resource's policy.",
+                    p.entity, p.entity
+                )
+            } else if !p.sources.is_empty() {
+                format!(
+                    "Remove the sources outside the organization ({}) from the resource share \
+                     (DisassociateResourceShare with sources), or remove {} from it.",
+                    p.sources.join(", "),
+                    p.entity
+                )
+            } else {
                 format!(
                     "Remove {} from the resource share (DisassociateResourceShare). If it is a \
                      trusted partner, list its account in TrustedAccountIds or tag the share with \
                      the exemption tag instead.",
                     p.entity
-                ),
+                )
+            };
+            (
+                format!("RAM resource share {name} is shared outside the organization"),
+                description,
+                recommendation,
             )
         }
+        Subject::RetainsAccessOnLeave => (
+            format!("RAM resource share {name} stays shared with accounts that leave the organization"),
+            format!(
+                "The AWS RAM resource share {} owned by account {} lets accounts keep access after \
+                 they leave the organization (retainSharingOnAccountLeaveOrganization=true).",
+                share.arn, share.owner
+            ),
+            "Turn retainSharingOnAccountLeaveOrganization off for the resource share unless accounts \
+             that leave the organization must keep the shared resources."
+                .to_string(),
+        ),
         Subject::AllowsExternalPrincipals => (
             format!("RAM resource share {name} allows principals outside the organization"),
             format!(
@@ -341,7 +402,7 @@ fn build(
         product_arn: product_arn(&ctx.partition, &ctx.region, &ctx.account),
         generator_id: GENERATOR_ID.into(),
         aws_account_id: ctx.account.clone(),
-        types: vec![FINDING_TYPE.into()],
+        types: vec![finding_type(subject).into()],
         created_at: ctx.now.clone(),
         updated_at: ctx.now.clone(),
         first_observed_at: ctx.now.clone(),
@@ -351,7 +412,7 @@ fn build(
                 label,
                 original: severity_original(label).into(),
             },
-            types: vec![FINDING_TYPE.into()],
+            types: vec![finding_type(subject).into()],
         },
         title: clip(&title, MAX_TITLE),
         description: clip(&description, MAX_DESCRIPTION),
@@ -503,6 +564,7 @@ mod tests {
             allow_external_principals: true,
             tags: BTreeMap::new(),
             principals: vec![],
+            ..Default::default()
         }
     }
 
@@ -512,6 +574,7 @@ mod tests {
             kind,
             status: status.into(),
             reason: OutsideReason::NotAMember,
+            sources: vec![],
         }
     }
 

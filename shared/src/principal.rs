@@ -2,22 +2,35 @@
 
 use std::fmt;
 
-/// An AWS partition a principal ARN may name.
+/// An AWS partition a principal ARN may name: the partitions AWS lists today (the SDKs'
+/// endpoint data, `partitions.json`: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e,
+/// aws-iso-f, aws-eusc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Partition {
     Aws,
     AwsCn,
     AwsUsGov,
+    AwsIso,
+    AwsIsoB,
+    AwsIsoE,
+    AwsIsoF,
+    AwsEusc,
 }
 
 impl Partition {
+    pub const ALL: [Partition; 8] = [
+        Partition::Aws,
+        Partition::AwsCn,
+        Partition::AwsUsGov,
+        Partition::AwsIso,
+        Partition::AwsIsoB,
+        Partition::AwsIsoE,
+        Partition::AwsIsoF,
+        Partition::AwsEusc,
+    ];
+
     pub fn parse(s: &str) -> Option<Partition> {
-        match s {
-            "aws" => Some(Partition::Aws),
-            "aws-cn" => Some(Partition::AwsCn),
-            "aws-us-gov" => Some(Partition::AwsUsGov),
-            _ => None,
-        }
+        Partition::ALL.into_iter().find(|p| p.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -25,6 +38,11 @@ impl Partition {
             Partition::Aws => "aws",
             Partition::AwsCn => "aws-cn",
             Partition::AwsUsGov => "aws-us-gov",
+            Partition::AwsIso => "aws-iso",
+            Partition::AwsIsoB => "aws-iso-b",
+            Partition::AwsIsoE => "aws-iso-e",
+            Partition::AwsIsoF => "aws-iso-f",
+            Partition::AwsEusc => "aws-eusc",
         }
     }
 }
@@ -96,7 +114,16 @@ impl fmt::Display for PrincipalKind {
     }
 }
 
-const SERVICE_SUFFIXES: [&str; 3] = [".amazonaws.com", ".amazonaws.com.cn", ".c2s.ic.gov"];
+/// The partitions' DNS suffixes (`partitions.json`), the forms a service principal takes.
+const SERVICE_SUFFIXES: [&str; 7] = [
+    ".amazonaws.com",
+    ".amazonaws.com.cn",
+    ".amazonaws.eu",
+    ".c2s.ic.gov",
+    ".sc2s.sgov.gov",
+    ".cloud.adc-e.uk",
+    ".csp.hci.ic.gov",
+];
 
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
@@ -267,6 +294,17 @@ mod tests {
             Principal::parse("ec2.amazonaws.com.cn").kind(),
             PrincipalKind::ServicePrincipal
         );
+        for p in Partition::ALL {
+            let arn = format!("arn:{}:iam::222222222222:role/x", p.as_str());
+            assert_eq!(
+                Principal::parse(&arn),
+                Principal::IamRole {
+                    partition: p,
+                    account: "222222222222".into()
+                },
+                "{arn}"
+            );
+        }
     }
 
     #[test]
@@ -279,7 +317,8 @@ mod tests {
             "arn:aws:iam::222222222222:role/",
             "arn:aws:iam::2222:role/x",
             "arn:aws:iam:us-east-1:222222222222:role/x",
-            "arn:aws-iso:iam::222222222222:role/x",
+            "arn:aws-iso-z:iam::222222222222:role/x",
+            "arn:AWS:iam::222222222222:role/x",
             "arn:aws:organizations::111111111111:organization/o-short",
             "arn:aws:organizations::111111111111:ou/o-abcdefghij/ou-bad",
             "arn:aws:organizations::111111111111:root/o-abcdefghij/r-abcd",

@@ -32,8 +32,11 @@ pub enum KeepReason {
     ServicePrincipalNotRemoved,
     /// Cannot be proved to be outside the organization (fail closed).
     Unrecognized,
-    /// Not ASSOCIATED or ASSOCIATING: nothing to remove.
+    /// No access to remove (FAILED, DISASSOCIATING, DISASSOCIATED).
     NotActive,
+    /// A status RAM does not document: exposure, but ramguard cannot know what a
+    /// disassociation does to it.
+    UnknownStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,6 +66,11 @@ pub enum Refusal {
     OwnerNotInOrganization {
         owner: String,
     },
+    /// The share was created from a resource-based policy (featureSet CREATED_FROM_POLICY or
+    /// PROMOTING_TO_STANDARD): RAM refuses changes to it until it is promoted.
+    CreatedFromPolicy {
+        feature_set: String,
+    },
 }
 
 impl Refusal {
@@ -76,6 +84,11 @@ impl Refusal {
             }
             Refusal::OwnerNotInOrganization { owner } => format!(
                 "the organization snapshot does not list the share's owner {owner}, so nothing is removed"
+            ),
+            Refusal::CreatedFromPolicy { feature_set } => format!(
+                "the share was created from a resource-based policy (featureSet {feature_set}) and RAM \
+                 cannot change it until it is promoted: promote it (PromoteResourceShareCreatedFromPolicy) \
+                 or edit the resource's policy"
             ),
         }
     }
@@ -147,14 +160,16 @@ pub fn plan(
         let owner = share.owner.clone();
         return refuse(out, Refusal::OwnerNotInOrganization { owner });
     }
+    if share.is_created_from_policy() {
+        let feature_set = share.feature_set.clone();
+        return refuse(out, Refusal::CreatedFromPolicy { feature_set });
+    }
     let mut blocks_restriction = false;
     for assoc in &share.principals {
         let principal = Principal::parse(&assoc.entity);
         let placement = classify(&principal, org, params);
-        let active = matches!(
-            assoc.status,
-            AssociationStatus::Associated | AssociationStatus::Associating
-        );
+        // the same meaning as the rule's: every exposed status RAM documents is removable
+        let active = assoc.status.is_removable();
         let keep = |why| KeptPrincipal {
             principal: assoc.entity.clone(),
             status: assoc.status.as_str().to_string(),
@@ -164,10 +179,13 @@ pub fn plan(
             Placement::InOrg => Some(KeepReason::InOrganization),
             Placement::Trusted => Some(KeepReason::Trusted),
             Placement::AllowedService => Some(KeepReason::AllowedServicePrincipal),
-            Placement::Outside(OutsideReason::FlaggedServicePrincipal) => {
-                Some(KeepReason::ServicePrincipalNotRemoved)
-            }
+            Placement::Outside(
+                OutsideReason::FlaggedServicePrincipal | OutsideReason::OutsideSource,
+            ) => Some(KeepReason::ServicePrincipalNotRemoved),
             Placement::Outside(OutsideReason::Unrecognized) => Some(KeepReason::Unrecognized),
+            Placement::Outside(_) if matches!(assoc.status, AssociationStatus::Other(_)) => {
+                Some(KeepReason::UnknownStatus)
+            }
             Placement::Outside(_) if !active => Some(KeepReason::NotActive),
             Placement::Outside(_) if is_inside(&principal, org) => {
                 // classify and is_inside disagree: never remove on a doubt.
@@ -274,6 +292,7 @@ mod tests {
                     external: None,
                 })
                 .collect(),
+            ..Default::default()
         }
     }
 
@@ -333,6 +352,44 @@ mod tests {
         assert_eq!(why("777777777777"), Some(KeepReason::NotActive));
         assert_eq!(why(&member), Some(KeepReason::InOrganization));
         assert!(!p.restrict_share, "a trusted outside principal remains");
+    }
+
+    #[test]
+    fn suspended_associations_are_removed_and_unknown_statuses_kept() {
+        let o = org(&[]);
+        let s = share(
+            &[
+                ("999999999991".into(), "SUSPENDED"),
+                ("999999999992".into(), "SUSPENDING"),
+                ("999999999993".into(), "RESTORING"),
+                ("999999999994".into(), "PAUSED"),
+            ],
+            true,
+        );
+        let p = plan(&s, &o, &Parameters::default(), false, NOW);
+        let removed: Vec<_> = p.removals.iter().map(|r| r.principal.as_str()).collect();
+        assert_eq!(removed, ["999999999991", "999999999992", "999999999993"]);
+        assert_eq!(p.kept.len(), 1);
+        assert_eq!(p.kept[0].why, KeepReason::UnknownStatus);
+    }
+
+    #[test]
+    fn a_share_created_from_a_policy_is_refused() {
+        let o = org(&[]);
+        for feature_set in ["CREATED_FROM_POLICY", "PROMOTING_TO_STANDARD"] {
+            let mut s = share(&[("999999999999".into(), "ASSOCIATED")], true);
+            s.feature_set = feature_set.into();
+            let p = plan(&s, &o, &Parameters::default(), true, NOW);
+            assert!(p.removals.is_empty());
+            assert!(
+                matches!(&p.refusal, Some(Refusal::CreatedFromPolicy { feature_set: f }) if f == feature_set)
+            );
+            assert!(p
+                .refusal
+                .unwrap()
+                .describe()
+                .contains("PromoteResourceShareCreatedFromPolicy"));
+        }
     }
 
     #[test]
@@ -453,7 +510,7 @@ mod tests {
             for r in &p.removals {
                 prop_assert!(!oracle_in_org(&r.principal, &members), "selected in-org {}", r.principal);
                 prop_assert!(Some(&r.principal) != trusted.as_ref());
-                prop_assert!(r.status_before == "ASSOCIATED" || r.status_before == "ASSOCIATING");
+                prop_assert!(AssociationStatus::parse(&r.status_before).is_removable(), "{}", r.status_before);
                 prop_assert!(!r.principal.ends_with(".amazonaws.com"));
                 let parsed = !matches!(
                     Principal::parse(&r.principal),

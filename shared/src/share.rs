@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 /// A share's status, as RAM reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub enum ShareStatus {
     Pending,
+    #[default]
     Active,
     Failed,
     Deleting,
@@ -85,8 +86,9 @@ impl AssociationStatus {
     }
 
     /// Whether the association gives (or offers, as a pending invitation) access to the share.
-    /// Suspended and restoring associations, and statuses RAM may add later, count too:
-    /// what cannot be shown to be without access is treated as exposure.
+    /// SUSPENDED, SUSPENDING and RESTORING count: the association still exists and RAM can
+    /// resume it without the owner acting. Statuses RAM may add later count too: what cannot be
+    /// shown to be without access is treated as exposure.
     pub fn is_exposed(&self) -> bool {
         !matches!(
             self,
@@ -95,6 +97,28 @@ impl AssociationStatus {
                 | AssociationStatus::Disassociated
         )
     }
+
+    /// Whether the remediator may disassociate it: every exposed status RAM documents
+    /// (ASSOCIATING, ASSOCIATED, SUSPENDED, SUSPENDING, RESTORING). An unknown status is exposure
+    /// but is never acted on: ramguard cannot know what a disassociation does to it.
+    pub fn is_removable(&self) -> bool {
+        matches!(
+            self,
+            AssociationStatus::Associating
+                | AssociationStatus::Associated
+                | AssociationStatus::Suspended
+                | AssociationStatus::Suspending
+                | AssociationStatus::Restoring
+        )
+    }
+}
+
+/// One source constraint of a share (a SOURCE association): an account, an ARN, an organization
+/// id or an organization path on whose behalf the share's service principals may use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceAssociation {
+    pub source: String,
+    pub status: AssociationStatus,
 }
 
 /// One principal association of a share.
@@ -107,7 +131,7 @@ pub struct PrincipalAssociation {
 }
 
 /// A RAM resource share with its principal associations.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResourceShare {
     pub arn: String,
     pub name: String,
@@ -116,9 +140,25 @@ pub struct ResourceShare {
     pub allow_external_principals: bool,
     pub tags: BTreeMap<String, String>,
     pub principals: Vec<PrincipalAssociation>,
+    /// RAM's `featureSet`: STANDARD, CREATED_FROM_POLICY or PROMOTING_TO_STANDARD.
+    pub feature_set: String,
+    /// `resourceShareConfiguration.retainSharingOnAccountLeaveOrganization`: accounts keep
+    /// access after they leave the organization.
+    pub retains_access_on_leave: bool,
+    /// The share's source constraints (SOURCE associations).
+    pub sources: Vec<SourceAssociation>,
 }
 
 impl ResourceShare {
+    /// A share created from a resource-based policy: RAM refuses changes to it until it is
+    /// promoted (PromoteResourceShareCreatedFromPolicy), and while it is being promoted.
+    pub fn is_created_from_policy(&self) -> bool {
+        matches!(
+            self.feature_set.as_str(),
+            "CREATED_FROM_POLICY" | "PROMOTING_TO_STANDARD"
+        )
+    }
+
     /// The share's Region, from its ARN.
     pub fn region(&self) -> &str {
         self.arn.split(':').nth(3).unwrap_or_default()

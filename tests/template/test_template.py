@@ -24,7 +24,7 @@ FUNCTIONS = {  # logical id -> (binary, role)
 NO_RESOURCE_LEVEL = {
     "organizations:DescribeOrganization", "organizations:ListAccounts",
     "ram:GetResourceShares", "ram:GetResourceShareAssociations", "config:PutEvaluations",
-    "config:DescribeConfigRules",
+    "config:DescribeConfigRules", "ram:ListSourceAssociations",
 }
 
 

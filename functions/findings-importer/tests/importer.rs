@@ -502,3 +502,121 @@ async fn security_hub_not_enabled_is_a_clear_error() {
         .unwrap_err();
     assert!(err.to_string().contains("InvalidAccessException"), "{err}");
 }
+
+#[tokio::test]
+async fn findings_say_which_sources_are_outside_what_a_policy_share_needs_and_retained_access() {
+    let world = World::new(1).await;
+    let mgmt = world.org.management.clone();
+    world.enable_security_hub(&mgmt).await;
+    let imp = importer(&world, Parameters::default());
+    let hub = world.securityhub();
+
+    // a service principal that may act for an outside account
+    let sourced = world
+        .ram()
+        .create_resource_share()
+        .name("sourced")
+        .principals("logs.amazonaws.com")
+        .sources(OUTSIDER)
+        .send()
+        .await
+        .unwrap()
+        .resource_share
+        .unwrap()
+        .resource_share_arn
+        .unwrap();
+    imp.handle(change(&mgmt, &sourced, "NON_COMPLIANT", None), &mgmt)
+        .await
+        .unwrap();
+    let f = &findings(&hub, &sourced).await[0];
+    let details = f.resources.as_ref().unwrap()[0]
+        .details
+        .as_ref()
+        .unwrap()
+        .other
+        .clone()
+        .unwrap();
+    assert_eq!(details["outsideSources"], OUTSIDER);
+    assert!(f.description.as_deref().unwrap().contains(&format!(
+        "on behalf of sources outside the organization: {OUTSIDER}"
+    )));
+
+    // a share created from a policy: the recommendation says to promote it or edit the policy
+    let from_policy = world.share("from-policy", true, &[OUTSIDER]).await;
+    world
+        .standin
+        .set_share_state(json!({"shareArn": from_policy, "featureSet": "CREATED_FROM_POLICY"}));
+    imp.handle(change(&mgmt, &from_policy, "NON_COMPLIANT", None), &mgmt)
+        .await
+        .unwrap();
+    let f = &findings(&hub, &from_policy).await[0];
+    let text = f
+        .remediation
+        .as_ref()
+        .unwrap()
+        .recommendation
+        .as_ref()
+        .unwrap()
+        .text
+        .clone()
+        .unwrap();
+    assert!(
+        text.contains("PromoteResourceShareCreatedFromPolicy"),
+        "{text}"
+    );
+
+    // strict mode: retained access on leave has a finding of its own type and severity
+    let retains = world
+        .ram()
+        .create_resource_share()
+        .name("retains")
+        .allow_external_principals(false)
+        .principals(world.org.members[0].as_str())
+        .resource_share_configuration(
+            aws_sdk_ram::types::ResourceShareConfiguration::builder()
+                .retain_sharing_on_account_leave_organization(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .resource_share
+        .unwrap()
+        .resource_share_arn
+        .unwrap();
+    let strict = importer(
+        &world,
+        Parameters {
+            flag_allow_external_principals: true,
+            ..Parameters::default()
+        },
+    );
+    strict
+        .handle(change(&mgmt, &retains, "NON_COMPLIANT", None), &mgmt)
+        .await
+        .unwrap();
+    let f = &findings(&hub, &retains).await[0];
+    assert_eq!(
+        f.id.as_deref(),
+        Some(format!("{retains}/retains-access-on-leave").as_str())
+    );
+    assert_eq!(
+        f.finding_provider_fields
+            .as_ref()
+            .unwrap()
+            .types
+            .as_ref()
+            .unwrap()[0],
+        ramguard::finding::RETAINED_ACCESS_TYPE
+    );
+    assert_eq!(
+        f.severity
+            .as_ref()
+            .unwrap()
+            .label
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "MEDIUM"
+    );
+}

@@ -41,6 +41,8 @@ fn rendered() -> Value {
             status: AssociationStatus::Associated,
             external: Some(true),
         }],
+        feature_set: "STANDARD".into(),
+        ..Default::default()
     };
     let verdict = evaluate(&share, &org, &Parameters::default(), 1_795_000_000);
     let ctx = FindingContext {

@@ -541,3 +541,52 @@ fn settings_name_the_bad_variable() {
     let err = Settings::from_lookup(env(&[("TrustedAccountIds", "123")])).unwrap_err();
     assert!(err.to_string().contains("TrustedAccountIds"));
 }
+
+#[tokio::test]
+async fn suspended_associations_are_removed_like_associated_ones() {
+    let world = World::new(1).await;
+    let share = world.share("suspended", true, &[OUTSIDER]).await;
+    world
+        .standin
+        .set_share_state(json!({"shareArn": share, "associations": [
+            {"entity": OUTSIDER, "status": "SUSPENDED"},
+        ]}));
+    let report = remediator(&world, settings(Mode::Enforce))
+        .handle(
+            non_compliant(&world.org.management, &share),
+            &world.org.management,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.shares[0].outcome, "remediated", "{report:?}");
+    assert_eq!(report.shares[0].actions[0].principal, OUTSIDER);
+    assert!(matches!(
+        associations(&world.ram(), &share).await[OUTSIDER].as_str(),
+        "DISASSOCIATING" | "DISASSOCIATED"
+    ));
+}
+
+#[tokio::test]
+async fn a_share_created_from_a_policy_is_refused_with_what_to_do() {
+    let world = World::new(1).await;
+    let share = world.share("from-policy", true, &[OUTSIDER]).await;
+    world
+        .standin
+        .set_share_state(json!({"shareArn": share, "featureSet": "CREATED_FROM_POLICY"}));
+    let report = remediator(&world, settings(Mode::Enforce))
+        .handle(
+            non_compliant(&world.org.management, &share),
+            &world.org.management,
+        )
+        .await
+        .unwrap();
+    let s = &report.shares[0];
+    assert_eq!(s.outcome, "refused", "{report:?}");
+    assert!(s
+        .why
+        .as_deref()
+        .unwrap()
+        .contains("PromoteResourceShareCreatedFromPolicy"));
+    assert!(s.actions.is_empty());
+    assert_eq!(disassociate_calls(&world, &world.org.management), 0);
+}

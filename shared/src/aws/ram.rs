@@ -1,16 +1,31 @@
-//! RAM reads: every share an account owns with its principal associations, in bulk, or one share.
+//! RAM reads: every share an account owns with its principal and source associations, in bulk,
+//! or one share.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
 use crate::aws::AwsError;
-use crate::share::{AssociationStatus, PrincipalAssociation, ResourceShare, ShareStatus};
+use crate::share::{
+    AssociationStatus, PrincipalAssociation, ResourceShare, ShareStatus, SourceAssociation,
+};
 
 const PAGE: i32 = 500;
 
 fn share_from(s: aws_sdk_ram::types::ResourceShare) -> Option<ResourceShare> {
+    let retains_access_on_leave = s
+        .resource_share_configuration
+        .as_ref()
+        .and_then(|c| c.retain_sharing_on_account_leave_organization)
+        .unwrap_or(false);
     Some(ResourceShare {
+        feature_set: s
+            .feature_set
+            .as_ref()
+            .map(|f| f.as_str().to_string())
+            .unwrap_or_else(|| "STANDARD".into()),
+        retains_access_on_leave,
+        sources: Vec::new(),
         arn: s.resource_share_arn?,
         name: s.name.unwrap_or_default(),
         owner: s.owning_account_id.unwrap_or_default(),
@@ -59,9 +74,40 @@ async fn principal_associations(
         .collect())
 }
 
-/// Every share the caller owns in the client's Region, with its principal associations:
-/// ⌈shares/500⌉ GetResourceShares calls and ⌈associations/500⌉ GetResourceShareAssociations
-/// calls, never one call per share.
+/// Source constraints (SOURCE associations) in pages of 500: of one share, or of every share the
+/// caller owns. Answered by ListSourceAssociations
+/// (https://docs.aws.amazon.com/ram/latest/APIReference/API_ListSourceAssociations.html).
+async fn source_associations(
+    client: &aws_sdk_ram::Client,
+    share_arn: Option<&str>,
+) -> Result<Vec<(String, SourceAssociation)>, AwsError> {
+    let mut req = client.list_source_associations().max_results(PAGE);
+    if let Some(arn) = share_arn {
+        req = req.resource_share_arns(arn);
+    }
+    let rows = crate::collect_pages!(
+        "ListSourceAssociations",
+        req.into_paginator(),
+        source_associations
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|a| {
+            Some((
+                a.resource_share_arn?,
+                SourceAssociation {
+                    source: a.source_id?,
+                    status: AssociationStatus::parse(a.status.as_deref().unwrap_or("")),
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Every share the caller owns in the client's Region, with its principal and source
+/// associations: ⌈shares/500⌉ GetResourceShares calls, ⌈associations/500⌉
+/// GetResourceShareAssociations calls and ⌈sources/500⌉ ListSourceAssociations calls, never one
+/// call per share.
 pub async fn owned_shares(client: &aws_sdk_ram::Client) -> Result<Vec<ResourceShare>, AwsError> {
     let shares = crate::collect_pages!(
         "GetResourceShares",
@@ -80,6 +126,11 @@ pub async fn owned_shares(client: &aws_sdk_ram::Client) -> Result<Vec<ResourceSh
     for (arn, assoc) in principal_associations(client, None).await? {
         if let Some(share) = by_arn.get_mut(&arn) {
             share.principals.push(assoc);
+        }
+    }
+    for (arn, source) in source_associations(client, None).await? {
+        if let Some(share) = by_arn.get_mut(&arn) {
+            share.sources.push(source);
         }
     }
     Ok(by_arn.into_values().collect())
@@ -117,6 +168,11 @@ pub async fn share(
         .await?
         .into_iter()
         .map(|(_, a)| a)
+        .collect();
+    share.sources = source_associations(client, Some(arn))
+        .await?
+        .into_iter()
+        .map(|(_, s)| s)
         .collect();
     Ok(Some(share))
 }
