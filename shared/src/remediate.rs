@@ -2,6 +2,8 @@
 //! principal is left alone. Pure, and fail-closed: only a principal proved to be outside the
 //! organization, not trusted, and associated or invited is ever selected.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::evaluate::{classify, exemption, Exemption, OutsideReason, Placement};
@@ -217,6 +219,60 @@ pub fn plan(
     out
 }
 
+/// What a disassociation did to one principal, as verified against a fresh read of the share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub principal: String,
+    /// The status the fresh read shows; else the one the disassociation answered; else `unknown`.
+    pub status: String,
+    /// Only a fresh read that shows the principal DISASSOCIATING or DISASSOCIATED verifies it:
+    /// a principal the fresh read does not show, or a read that failed, verifies nothing.
+    pub verified: bool,
+}
+
+/// Verifies removals: `fresh` is the share's principal statuses read after the call (None when
+/// that read failed or the share was not found), `answered` what DisassociateResourceShare
+/// returned.
+pub fn verify(
+    removals: &[PlannedRemoval],
+    fresh: Option<&BTreeMap<String, String>>,
+    answered: &BTreeMap<String, String>,
+) -> Vec<Verified> {
+    removals
+        .iter()
+        .map(|r| {
+            let seen = fresh.and_then(|f| f.get(&r.principal));
+            let status = seen
+                .or_else(|| answered.get(&r.principal))
+                .cloned()
+                .unwrap_or_else(|| "unknown".into());
+            let verified =
+                seen.is_some_and(|s| matches!(s.as_str(), "DISASSOCIATING" | "DISASSOCIATED"));
+            Verified {
+                principal: r.principal.clone(),
+                status,
+                verified,
+            }
+        })
+        .collect()
+}
+
+/// RAM errors that retrying cannot fix: reported as the outcome, never retried into the
+/// dead-letter queue (DisassociateResourceShare and UpdateResourceShare, Errors:
+/// https://docs.aws.amazon.com/ram/latest/APIReference/API_DisassociateResourceShare.html).
+pub const PERMANENT_RAM_ERRORS: [&str; 10] = [
+    "OperationNotPermittedException",
+    "InvalidStateTransitionException",
+    "UnknownResourceException",
+    "MalformedArnException",
+    "InvalidParameterException",
+    "IdempotentParameterMismatchException",
+    "InvalidClientTokenException",
+    "ResourceShareLimitExceededException",
+    "MissingRequiredParameterException",
+    "AccessDeniedException",
+];
+
 /// The idempotency token for one disassociation: the same event, share and principals always
 /// give the same token (so a retried or duplicated event is a no-op), in UUID form.
 pub fn client_token(event_id: &str, share_arn: &str, principals: &[&str]) -> String {
@@ -352,6 +408,42 @@ mod tests {
         assert_eq!(why("777777777777"), Some(KeepReason::NotActive));
         assert_eq!(why(&member), Some(KeepReason::InOrganization));
         assert!(!p.restrict_share, "a trusted outside principal remains");
+    }
+
+    #[test]
+    fn only_a_fresh_read_verifies_a_removal() {
+        let removal = |p: &str| PlannedRemoval {
+            principal: p.into(),
+            kind: PrincipalKind::Account,
+            status_before: "ASSOCIATED".into(),
+            reason: OutsideReason::NotAMember,
+        };
+        let removals = [
+            removal("999999999991"),
+            removal("999999999992"),
+            removal("999999999993"),
+        ];
+        let answered: BTreeMap<String, String> = [
+            ("999999999991".to_string(), "DISASSOCIATING".to_string()),
+            ("999999999992".to_string(), "DISASSOCIATING".to_string()),
+        ]
+        .into();
+        let fresh: BTreeMap<String, String> = [
+            ("999999999991".to_string(), "DISASSOCIATED".to_string()),
+            ("999999999993".to_string(), "ASSOCIATED".to_string()),
+        ]
+        .into();
+        let got = verify(&removals, Some(&fresh), &answered);
+        let row = |v: &Verified| (v.status.clone(), v.verified);
+        assert_eq!(row(&got[0]), ("DISASSOCIATED".into(), true));
+        assert_eq!(
+            row(&got[1]),
+            ("DISASSOCIATING".into(), false),
+            "not seen by the fresh read"
+        );
+        assert_eq!(row(&got[2]), ("ASSOCIATED".into(), false));
+        let unread = verify(&removals, None, &BTreeMap::new());
+        assert!(unread.iter().all(|v| v.status == "unknown" && !v.verified));
     }
 
     #[test]

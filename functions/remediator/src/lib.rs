@@ -117,6 +117,13 @@ impl Settings {
     }
 }
 
+/// Whether retrying a failed RAM call cannot help: reported, never retried.
+fn is_permanent(e: &AwsError) -> bool {
+    remediate::PERMANENT_RAM_ERRORS
+        .iter()
+        .any(|code| e.is(code))
+}
+
 /// Why an invocation failed (EventBridge retries it; the dead-letter queue keeps it).
 #[derive(Debug, thiserror::Error)]
 pub enum RemediationError {
@@ -151,7 +158,8 @@ pub struct Action {
 pub struct ShareReport {
     pub share_arn: String,
     pub account: String,
-    /// `remediated`, `planned` (dry-run), `nothing-to-do`, `gone`, `refused`, `over-cap` or `failed`.
+    /// `remediated`, `planned` (dry-run), `nothing-to-do`, `gone`, `refused`, `over-cap`,
+    /// `unverified` (removals the share read back does not confirm) or `failed`.
     pub outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
@@ -486,12 +494,7 @@ impl Remediator {
             let after: BTreeMap<String, String> = match result {
                 Ok(rows) => rows.into_iter().collect(),
                 Err(e) => {
-                    let permanent = e.is("OperationNotPermittedException")
-                        || e.is("InvalidStateTransitionException")
-                        || e.is("UnknownResourceException")
-                        || e.is("MalformedArnException")
-                        || e.is("InvalidParameterException")
-                        || e.is("IdempotentParameterMismatchException");
+                    let permanent = is_permanent(&e);
                     error!(share_arn = %share.arn, error = %e, retried = !permanent, mode = "enforce", "disassociation failed; nothing was removed");
                     if !permanent {
                         retryable.push(format!("{}: {e}", share.arn));
@@ -506,31 +509,35 @@ impl Remediator {
                     return report;
                 }
             };
-            // verify against a fresh read
+            // verify against a fresh read: only what it shows counts
             let live = Box::pin(ram_api::share(&ram, &share.arn)).await;
-            let statuses: BTreeMap<String, String> = match &live {
-                Ok(Some(s)) => s
-                    .principals
-                    .iter()
-                    .map(|a| (a.entity.clone(), a.status.as_str().to_string()))
-                    .collect(),
-                _ => BTreeMap::new(),
-            };
-            for r in &plan.removals {
-                let now_status = statuses
-                    .get(&r.principal)
-                    .or_else(|| after.get(&r.principal))
-                    .cloned()
-                    .unwrap_or_else(|| "DISASSOCIATED".into());
-                let verified = matches!(now_status.as_str(), "DISASSOCIATING" | "DISASSOCIATED");
-                if verified {
-                    info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %now_status, mode = "enforce", "principal removed");
-                } else {
-                    error!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %now_status, mode = "enforce", "principal still associated after disassociation");
+            let fresh: Option<BTreeMap<String, String>> = match &live {
+                Ok(Some(s)) => Some(
+                    s.principals
+                        .iter()
+                        .map(|a| (a.entity.clone(), a.status.as_str().to_string()))
+                        .collect(),
+                ),
+                Ok(None) => None,
+                Err(e) => {
+                    warn!(share_arn = %share.arn, error = %e, "cannot read the share back; removals are unverified");
+                    None
                 }
-                report.actions.push(action(r, &now_status, verified));
+            };
+            for (r, v) in
+                plan.removals
+                    .iter()
+                    .zip(remediate::verify(&plan.removals, fresh.as_ref(), &after))
+            {
+                if v.verified {
+                    info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "principal removed");
+                } else {
+                    error!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "removal not verified: the share read back does not show the principal disassociated");
+                }
+                report.actions.push(action(r, &v.status, v.verified));
             }
         }
+        let unverified = report.actions.iter().filter(|a| !a.verified).count();
         if plan.restrict_share {
             let token =
                 remediate::client_token(event_id, &share.arn, &["allowExternalPrincipals=false"]);
@@ -540,9 +547,31 @@ impl Remediator {
                     report.restricted = true;
                 }
                 Err(e) => {
-                    error!(share_arn = %share.arn, error = %e, "could not set allowExternalPrincipals=false")
+                    let permanent = is_permanent(&e);
+                    error!(share_arn = %share.arn, error = %e, retried = !permanent, mode = "enforce", "could not set allowExternalPrincipals=false");
+                    if !permanent {
+                        retryable.push(format!("{}: {e}", share.arn));
+                    }
+                    report.outcome = "failed".into();
+                    report.why = Some(format!(
+                        "{} principal(s) removed, but allowExternalPrincipals could not be set to false: {e}",
+                        report.actions.len() - unverified
+                    ));
+                    report.findings_noted =
+                        Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
+                    return report;
                 }
             }
+        }
+        if unverified > 0 {
+            report.outcome = "unverified".into();
+            report.why = Some(format!(
+                "{unverified} of {} removal(s) could not be verified: the share read back does not show them disassociated",
+                report.actions.len()
+            ));
+            report.findings_noted =
+                Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
+            return report;
         }
         report.outcome = "remediated".into();
         report.findings_noted = Box::pin(self.note_findings(&config, &share, &plan, &target)).await;

@@ -590,3 +590,69 @@ async fn a_share_created_from_a_policy_is_refused_with_what_to_do() {
     assert!(s.actions.is_empty());
     assert_eq!(disassociate_calls(&world, &world.org.management), 0);
 }
+
+#[tokio::test]
+async fn permanent_errors_are_reported_and_a_failed_restriction_changes_the_outcome() {
+    let once = |op, code, account| Fault {
+        count: Some(1),
+        ..Fault::always("ram", op, code, account)
+    };
+    // an invalid client token is permanent: reported, not retried into the dead-letter queue
+    let world = World::new(1).await;
+    let mgmt = world.org.management.clone();
+    let share = world.share("bad-token", true, &[OUTSIDER]).await;
+    world.standin.inject_fault(once(
+        "DisassociateResourceShare",
+        "InvalidClientTokenException",
+        &mgmt,
+    ));
+    let report = remediator(&world, settings(Mode::Enforce))
+        .handle(non_compliant(&mgmt, &share), &mgmt)
+        .await
+        .expect("a permanent error is an outcome, not a failed invocation");
+    assert_eq!(report.shares[0].outcome, "failed");
+    assert!(report.shares[0]
+        .why
+        .as_deref()
+        .unwrap()
+        .contains("InvalidClientTokenException"));
+
+    // the principal goes, but allowExternalPrincipals=false is refused: not "remediated"
+    let share = world.share("restrict", true, &[OUTSIDER]).await;
+    world.standin.inject_fault(once(
+        "UpdateResourceShare",
+        "OperationNotPermittedException",
+        &mgmt,
+    ));
+    let mut s = settings(Mode::Enforce);
+    s.restrict_share = true;
+    let report = remediator(&world, s.clone())
+        .handle(non_compliant(&mgmt, &share), &mgmt)
+        .await
+        .unwrap();
+    let r = &report.shares[0];
+    assert_eq!(r.outcome, "failed", "{report:?}");
+    assert!(!r.restricted);
+    assert!(r
+        .why
+        .as_deref()
+        .unwrap()
+        .contains("allowExternalPrincipals could not be set to false"));
+    assert!(r.actions[0].verified);
+
+    // throttling that persists on the restriction fails the invocation, so EventBridge retries
+    let world = World::new(1).await;
+    let mgmt = world.org.management.clone();
+    let share = world.share("restrict-throttled", true, &[OUTSIDER]).await;
+    world.standin.inject_fault(Fault::always(
+        "ram",
+        "UpdateResourceShare",
+        "ThrottlingException",
+        &mgmt,
+    ));
+    let err = remediator(&world, s)
+        .handle(non_compliant(&mgmt, &share), &mgmt)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RemediationError::Retryable(_)), "{err}");
+}
