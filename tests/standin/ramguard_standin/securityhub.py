@@ -18,6 +18,10 @@ REQUIRED = ["SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId", 
             "Title", "Description", "Resources"]
 # Attributes a provider cannot change on an existing finding through BatchImportFindings.
 CUSTOMER_OWNED = ["Note", "UserDefinedFields", "VerificationState", "Workflow"]
+# Attributes Security Hub fills in itself and a provider cannot send (ASFF: ProcessedAt, Region and
+# AwsAccountName are populated by Security Hub; the aws/ ProductFields namespace is reserved for
+# AWS). CompanyName and ProductName are left out: a custom integration may set them.
+SECURITY_HUB_OWNED = ["ProcessedAt", "Region", "AwsAccountName"]
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 MAX_FINDING_BYTES = 240 * 1024
 
@@ -49,6 +53,14 @@ def _check(call: Call, finding: dict) -> dict | None:
     missing = [k for k in REQUIRED if k not in finding or finding[k] in (None, "", [])]
     if missing:
         return _failure(finding, "InvalidInput", f"Finding is missing required attributes: {', '.join(missing)}")
+    owned = [k for k in SECURITY_HUB_OWNED if k in finding]
+    if owned:
+        return _failure(finding, "InvalidInput",
+                        f"Security Hub populates {', '.join(owned)}; a finding provider cannot send them")
+    reserved = [k for k in (finding.get("ProductFields") or {}) if str(k).startswith("aws/")]
+    if reserved:
+        return _failure(finding, "InvalidInput",
+                        f"ProductFields keys in the aws/ namespace are reserved for AWS: {', '.join(reserved)}")
     if finding["SchemaVersion"] != "2018-10-08":
         return _failure(finding, "InvalidInput", "SchemaVersion must be 2018-10-08")
     expected = f"arn:aws:securityhub:{call.region}:{call.account}:product/{call.account}/default"
@@ -91,6 +103,18 @@ def _severity_label(f: dict) -> str | None:
     return (f.get("Severity") or {}).get("Label") or provider.get("Label")
 
 
+def _populate(call: Call, finding: dict, fid: str) -> None:
+    """What Security Hub adds to every stored finding, as GetFindings returns it."""
+    finding["Region"] = call.region
+    finding["ProcessedAt"] = datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    finding["CompanyName"] = finding.get("CompanyName", "Personal")
+    finding["ProductName"] = finding.get("ProductName", "Default")
+    fields = finding.setdefault("ProductFields", {})
+    fields["aws/securityhub/FindingId"] = f"arn:aws:securityhub:{call.region}:{call.account}:finding/{fid}"
+    fields["aws/securityhub/ProductName"] = finding["ProductName"]
+    fields["aws/securityhub/CompanyName"] = finding["CompanyName"]
+
+
 def batch_import_findings(call: Call, p: dict, now: float) -> dict:
     findings = p.get("Findings")
     if not isinstance(findings, list) or not 1 <= len(findings) <= 100:
@@ -110,6 +134,7 @@ def batch_import_findings(call: Call, p: dict, now: float) -> dict:
         stored = STATE.findings.get(key)
         if stored is None:
             new = copy.deepcopy(finding)
+            _populate(call, new, finding["Id"])
             new.setdefault("RecordState", "ACTIVE")
             new.setdefault("Workflow", {"Status": "NEW"})
             new.setdefault("WorkflowState", "NEW")
@@ -128,6 +153,7 @@ def batch_import_findings(call: Call, p: dict, now: float) -> dict:
             new.setdefault("RecordState", stored.get("RecordState", "ACTIVE"))
             new["WorkflowState"] = stored.get("WorkflowState", "NEW")
             new["CreatedAt"] = stored["CreatedAt"]
+            _populate(call, new, finding["Id"])
             provider = new.get("FindingProviderFields") or {}
             for attr in ("Severity", "Types", "Confidence", "Criticality"):
                 if attr in stored and attr in provider:

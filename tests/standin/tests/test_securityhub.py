@@ -125,3 +125,22 @@ def test_per_item_faults_fail_single_findings_not_the_call(standin, hub):
     assert len(hub.get_findings()["Findings"]) == 3
     out = hub.batch_import_findings(Findings=[finding(f"p{i}") for i in range(5)])
     assert out["FailedCount"] == 0
+
+
+def test_fields_security_hub_owns_are_refused_and_filled_in_by_it(hub):
+    out = hub.batch_import_findings(Findings=[
+        finding("r", Region="us-east-1"), finding("p", ProcessedAt="2026-11-01T00:00:00.000Z"),
+        finding("n", AwsAccountName="prod"),
+        finding("k", ProductFields={"aws/securityhub/FindingId": "x", "ramguard/principal": "k"}),
+        finding("ok")])
+    assert out["SuccessCount"] == 1
+    assert {f["Id"]: f["ErrorCode"] for f in out["FailedFindings"]} == {
+        "r": "InvalidInput", "p": "InvalidInput", "n": "InvalidInput", "k": "InvalidInput"}
+    stored = hub.get_findings(Filters={"Id": [{"Value": "ok", "Comparison": "EQUALS"}]})["Findings"][0]
+    assert stored["Region"] == "us-east-1" and stored["ProcessedAt"]
+    assert stored["ProductFields"]["aws/securityhub/FindingId"].endswith("/ok")
+    # a copy of what GetFindings returned cannot be imported again
+    copy = {k: v for k, v in stored.items() if k not in ("Workflow", "WorkflowState", "RecordState")}
+    copy["UpdatedAt"] = "2026-11-02T00:00:00.000Z"
+    again = hub.batch_import_findings(Findings=[copy])
+    assert again["FailedCount"] == 1
