@@ -39,6 +39,8 @@ pub enum SeverityLabel {
     High,
     Medium,
     Low,
+    /// A resolved finding.
+    Informational,
 }
 
 impl SeverityLabel {
@@ -47,6 +49,7 @@ impl SeverityLabel {
             SeverityLabel::High => "HIGH",
             SeverityLabel::Medium => "MEDIUM",
             SeverityLabel::Low => "LOW",
+            SeverityLabel::Informational => "INFORMATIONAL",
         }
     }
 }
@@ -81,6 +84,7 @@ fn severity_original(label: SeverityLabel) -> &'static str {
         SeverityLabel::High => "70",
         SeverityLabel::Medium => "40",
         SeverityLabel::Low => "10",
+        SeverityLabel::Informational => "0",
     }
 }
 
@@ -447,6 +451,92 @@ pub struct ExistingFinding {
     pub first_observed_at: Option<String>,
     /// ACTIVE and not PASSED: still open.
     pub open: bool,
+    /// ramguard's own `ramguard/Principal` product field, for a principal's finding.
+    pub principal: Option<String>,
+}
+
+/// The resolution of an earlier finding, built from ramguard's own model (never from a copy of
+/// what GetFindings returned, which carries fields Security Hub owns: `aws/…` product fields,
+/// Region, ProcessedAt, …): Compliance PASSED, RecordState ARCHIVED, severity INFORMATIONAL, the
+/// original CreatedAt and FirstObservedAt, a later UpdatedAt. Top-level Types are left to the
+/// customer; the provider's go in FindingProviderFields.
+pub fn resolution(
+    prev: &ExistingFinding,
+    share_arn: &str,
+    share_name: Option<&str>,
+    ctx: &FindingContext,
+    updated_at: &str,
+) -> Finding {
+    let name = share_name.filter(|n| !n.is_empty()).unwrap_or(share_arn);
+    let retained = prev.id.ends_with("/retains-access-on-leave");
+    let (title, description) = match (&prev.principal, retained) {
+        (Some(p), _) => (
+            format!("RAM resource share {name} no longer reaches {p}"),
+            format!("Resolved: {p} no longer reaches the AWS RAM resource share {share_arn}."),
+        ),
+        (None, true) => (
+            format!("RAM resource share {name} no longer stays shared after leaving the organization"),
+            format!("Resolved: the AWS RAM resource share {share_arn} no longer lets accounts keep access after they leave the organization, or is no longer judged in strict mode."),
+        ),
+        (None, false) => (
+            format!("RAM resource share {name} no longer allows principals outside the organization"),
+            format!("Resolved: the AWS RAM resource share {share_arn} no longer allows external principals, or is no longer judged in strict mode."),
+        ),
+    };
+    let mut product_fields = BTreeMap::from([(FIELD_SHARE_ARN.to_string(), share_arn.to_string())]);
+    if let Some(p) = &prev.principal {
+        product_fields.insert(FIELD_PRINCIPAL.into(), clip(p, 2047));
+    }
+    let kind = if retained {
+        RETAINED_ACCESS_TYPE
+    } else {
+        FINDING_TYPE
+    };
+    Finding {
+        schema_version: SCHEMA_VERSION.into(),
+        id: prev.id.clone(),
+        product_arn: product_arn(&ctx.partition, &ctx.region, &ctx.account),
+        generator_id: GENERATOR_ID.into(),
+        aws_account_id: ctx.account.clone(),
+        types: Vec::new(),
+        created_at: prev.created_at.clone(),
+        updated_at: updated_at.to_string(),
+        first_observed_at: prev
+            .first_observed_at
+            .clone()
+            .unwrap_or_else(|| prev.created_at.clone()),
+        last_observed_at: updated_at.to_string(),
+        finding_provider_fields: FindingProviderFields {
+            severity: Severity {
+                label: SeverityLabel::Informational,
+                original: severity_original(SeverityLabel::Informational).into(),
+            },
+            types: vec![kind.into()],
+        },
+        title: clip(&title, MAX_TITLE),
+        description: clip(&description, MAX_DESCRIPTION),
+        remediation: Remediation {
+            recommendation: Recommendation {
+                text: "No action needed: the share no longer reaches outside the organization in this way.".into(),
+                url: RAM_DOC_URL.into(),
+            },
+        },
+        product_fields,
+        resources: vec![Resource {
+            resource_type: "Other".into(),
+            id: share_arn.to_string(),
+            partition: ctx.partition.clone(),
+            region: ctx.region.clone(),
+            details: ResourceDetails {
+                other: BTreeMap::from([("shareOwner".to_string(), ctx.account.clone())]),
+            },
+        }],
+        compliance: FindingCompliance {
+            status: ComplianceStatus::Passed,
+            related_requirements: vec![RELATED_REQUIREMENT.into()],
+        },
+        record_state: RecordState::Archived,
+    }
 }
 
 /// What to send to Security Hub for one share.
@@ -508,6 +598,8 @@ pub fn reconcile(desired: Vec<Finding>, existing: &[ExistingFinding], now: &str)
                 .unwrap_or_else(|| prev.created_at.clone());
             finding.updated_at = next_updated_at(now, &prev.updated_at);
             finding.last_observed_at = finding.updated_at.clone();
+            // once a finding exists its top-level Types are the customer's
+            finding.types.clear();
         }
         out.import.push(finding);
     }
@@ -705,6 +797,7 @@ mod tests {
                 updated_at: "2026-11-23T10:00:00.000Z".into(),
                 first_observed_at: None,
                 open: true,
+                principal: None,
             },
             ExistingFinding {
                 id: "gone-open".into(),
@@ -712,6 +805,7 @@ mod tests {
                 updated_at: "2026-11-02T00:00:00.000Z".into(),
                 first_observed_at: None,
                 open: true,
+                principal: None,
             },
             ExistingFinding {
                 id: "gone-closed".into(),
@@ -719,12 +813,18 @@ mod tests {
                 updated_at: "2026-11-02T00:00:00.000Z".into(),
                 first_observed_at: None,
                 open: false,
+                principal: None,
             },
         ];
         let r = reconcile(desired, &existing, "2026-11-23T10:00:00.000Z");
         assert_eq!(r.import.len(), 1);
         assert_eq!(r.import[0].created_at, "2026-11-01T00:00:00.000Z");
         assert_eq!(r.import[0].updated_at, "2026-11-23T10:00:00.001Z");
+        assert!(
+            r.import[0].types.is_empty(),
+            "the customer's once the finding exists"
+        );
+        assert_eq!(r.import[0].finding_provider_fields.types, [FINDING_TYPE]);
         assert_eq!(
             r.resolve,
             vec![(
@@ -733,6 +833,57 @@ mod tests {
             )]
         );
         assert_eq!(r.already_resolved, 1);
+    }
+
+    #[test]
+    fn a_resolution_is_built_from_our_own_model() {
+        let prev = ExistingFinding {
+            id: "arn:aws:ram:us-east-1:111111111111:resource-share/7f3c/principal/999999999999"
+                .into(),
+            created_at: "2026-11-01T00:00:00.000Z".into(),
+            updated_at: "2026-11-02T00:00:00.000Z".into(),
+            first_observed_at: Some("2026-10-31T00:00:00.000Z".into()),
+            open: true,
+            principal: Some("999999999999".into()),
+        };
+        let share_arn = "arn:aws:ram:us-east-1:111111111111:resource-share/7f3c";
+        let f = resolution(
+            &prev,
+            share_arn,
+            Some("subnets"),
+            &ctx(),
+            "2026-11-23T10:00:00.000Z",
+        );
+        assert_eq!(
+            (f.compliance.status, f.record_state),
+            (ComplianceStatus::Passed, RecordState::Archived)
+        );
+        assert_eq!(
+            f.finding_provider_fields.severity.label,
+            SeverityLabel::Informational
+        );
+        assert!(f.types.is_empty());
+        assert_eq!(
+            (f.created_at.as_str(), f.first_observed_at.as_str()),
+            ("2026-11-01T00:00:00.000Z", "2026-10-31T00:00:00.000Z")
+        );
+        assert_eq!(
+            f.title,
+            "RAM resource share subnets no longer reaches 999999999999"
+        );
+        assert!(f.product_fields.keys().all(|k| k.starts_with("ramguard/")));
+        let json = serde_json::to_value(&f).unwrap();
+        for owned in [
+            "Region",
+            "ProcessedAt",
+            "AwsAccountName",
+            "CompanyName",
+            "ProductName",
+            "Workflow",
+            "Note",
+        ] {
+            assert!(json.get(owned).is_none(), "{owned}");
+        }
     }
 
     #[test]

@@ -229,18 +229,31 @@ impl Importer {
             outcome.imported.push(f.id.clone());
             batch.push(hub::to_sdk(f));
         }
+        let ctx = FindingContext {
+            partition: partition.to_string(),
+            region: change.region.clone(),
+            account: change.account.clone(),
+            now: now.clone(),
+        };
         for (id, updated_at) in &plan.resolve {
-            let Some(prev) = existing_sdk.iter().find(|f| f.id.as_deref() == Some(id)) else {
+            let Some(prev) = existing.iter().find(|f| &f.id == id) else {
                 continue;
             };
             info!(
                 share_arn = %change.share_arn,
-                principal = prev.product_fields.as_ref().and_then(|p| p.get(finding::FIELD_PRINCIPAL)).map(String::as_str).unwrap_or("(share)"),
+                principal = prev.principal.as_deref().unwrap_or("(share)"),
                 finding_id = %id,
                 "finding resolved: the principal no longer reaches the share"
             );
             outcome.resolved.push(id.clone());
-            batch.push(hub::resolved(prev, updated_at));
+            let name = share.as_ref().map(|s| s.name.as_str());
+            batch.push(hub::to_sdk(&finding::resolution(
+                prev,
+                &change.share_arn,
+                name,
+                &ctx,
+                updated_at,
+            )));
         }
         if batch.is_empty() {
             info!(share_arn = %change.share_arn, already_resolved = plan.already_resolved, "nothing to import");

@@ -192,6 +192,27 @@ async fn resolves_findings_when_principals_leave_and_when_the_share_is_fixed() {
     let found = by_principal(&findings(&hub, &share).await);
     assert_eq!(state(&found[second]), ("ARCHIVED".into(), "PASSED".into()));
     assert_eq!(state(&found[OUTSIDER]), ("ACTIVE".into(), "FAILED".into()));
+    // the resolution is ramguard's own: informational, titled for what changed
+    let resolved = &found[second];
+    assert_eq!(
+        resolved
+            .finding_provider_fields
+            .as_ref()
+            .unwrap()
+            .severity
+            .as_ref()
+            .unwrap()
+            .label
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "INFORMATIONAL"
+    );
+    assert!(resolved
+        .title
+        .as_deref()
+        .unwrap()
+        .contains("no longer reaches"));
 
     // the share fixed: COMPLIANT resolves the rest; a repeat changes nothing
     world.remove_principal(&share, OUTSIDER).await;

@@ -60,6 +60,11 @@ pub fn existing(f: &AwsSecurityFinding) -> ExistingFinding {
         updated_at: f.updated_at.clone().unwrap_or_default(),
         first_observed_at: f.first_observed_at.clone(),
         open: !archived && !passed,
+        principal: f
+            .product_fields
+            .as_ref()
+            .and_then(|m| m.get(finding::FIELD_PRINCIPAL))
+            .cloned(),
     }
 }
 
@@ -141,31 +146,6 @@ fn compliance(status: finding::ComplianceStatus, requirements: &[String]) -> Com
         c = c.related_requirements(r);
     }
     c.build()
-}
-
-/// An earlier finding re-imported as resolved: Compliance PASSED, RecordState ARCHIVED, a later
-/// UpdatedAt; the attributes only customers own are left out.
-pub fn resolved(f: &AwsSecurityFinding, updated_at: &str) -> AwsSecurityFinding {
-    let mut out = f.clone();
-    let requirements = f
-        .compliance
-        .as_ref()
-        .map(|c| c.related_requirements().to_vec())
-        .unwrap_or_else(|| vec![finding::RELATED_REQUIREMENT.to_string()]);
-    out.compliance = Some(compliance(finding::ComplianceStatus::Passed, &requirements));
-    out.record_state = Some(RecordState::Archived);
-    out.updated_at = Some(updated_at.to_string());
-    out.last_observed_at = Some(updated_at.to_string());
-    out.note = None;
-    out.workflow = None;
-    out.workflow_state = None;
-    out.user_defined_fields = None;
-    out.verification_state = None;
-    out.processed_at = None;
-    out.severity = None;
-    out.confidence = None;
-    out.criticality = None;
-    out
 }
 
 /// The size an SDK finding takes on the wire, estimated from its text attributes.
