@@ -32,6 +32,9 @@ pub enum KeepReason {
     AllowedServicePrincipal,
     /// Flagged by `ServicePrincipals=flag`, but an AWS service is never removed automatically.
     ServicePrincipalNotRemoved,
+    /// A service principal whose sources reach outside the organization: the sources are the
+    /// problem, and ramguard does not remove them automatically.
+    ServicePrincipalWithOutsideSource,
     /// Cannot be proved to be outside the organization (fail closed).
     Unrecognized,
     /// No access to remove (FAILED, DISASSOCIATING, DISASSOCIATED).
@@ -167,6 +170,13 @@ pub fn plan(
         return refuse(out, Refusal::CreatedFromPolicy { feature_set });
     }
     let mut blocks_restriction = false;
+    let outside_source = share.sources.iter().any(|s| {
+        s.status.is_exposed()
+            && matches!(
+                crate::evaluate::classify_source(&s.source, org, params),
+                Placement::Outside(_)
+            )
+    });
     for assoc in &share.principals {
         let principal = Principal::parse(&assoc.entity);
         let placement = classify(&principal, org, params);
@@ -180,6 +190,9 @@ pub fn plan(
         let why = match placement {
             Placement::InOrg => Some(KeepReason::InOrganization),
             Placement::Trusted => Some(KeepReason::Trusted),
+            Placement::AllowedService if outside_source => {
+                Some(KeepReason::ServicePrincipalWithOutsideSource)
+            }
             Placement::AllowedService => Some(KeepReason::AllowedServicePrincipal),
             Placement::Outside(
                 OutsideReason::FlaggedServicePrincipal | OutsideReason::OutsideSource,

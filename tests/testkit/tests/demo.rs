@@ -11,9 +11,16 @@ fn the_demo_runs_end_to_end() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
     assert!(
-        stdout.contains("3 NON_COMPLIANT before, 0 after")
+        stdout.contains("5 NON_COMPLIANT before, 2 after (2 left for a person with the reason)")
             && stdout.contains("0 in-org principals touched"),
         "unexpected summary:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("from-policy: the share was created from a resource-based policy")
+            && stdout.contains(
+                "log-delivery: logs.amazonaws.com: service principal with outside source"
+            ),
+        "the shares left for a person are not explained:\n{stdout}"
     );
     for share in [
         "vpc-subnets",
@@ -21,6 +28,9 @@ fn the_demo_runs_end_to_end() {
         "pending-invite",
         "exempt-analytics",
         "rejected-invite",
+        "log-delivery",
+        "kept-on-leave",
+        "from-policy",
     ] {
         assert!(
             stdout.contains(share),

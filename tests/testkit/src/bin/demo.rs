@@ -2,8 +2,11 @@
 //! shares of every principal form and status, then runs the three functions as built binaries
 //! through the Lambda Runtime API (`cargo lambda watch` + `invoke`, with the `events/` samples):
 //! the Config rule's sweep, the findings importer on each compliance change, the remediator in
-//! dry-run and then in enforce mode, and a last sweep. Prints one table and a summary; exits
-//! non-zero when a step fails or an in-org principal was touched.
+//! dry-run and then in enforce mode, and a last sweep. The sample also holds what RAM's newer
+//! model adds: a service principal whose source is outside the organization, a share that keeps
+//! access for accounts leaving the organization, and a share created from a resource policy.
+//! Prints one table and a summary; exits non-zero when a step fails, an in-org principal was
+//! touched, or a share is still NON_COMPLIANT without the remediator saying why.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -126,9 +129,10 @@ fn finding_for<'a>(
     })
 }
 
-fn finding_text(f: Option<&AwsSecurityFinding>) -> String {
-    let Some(f) = f else { return "-".into() };
-    let label = f
+/// The severity a finding was raised with, and its state now.
+fn finding_text(raised: &AwsSecurityFinding, now: Option<&AwsSecurityFinding>) -> String {
+    let Some(f) = now else { return "-".into() };
+    let label = raised
         .finding_provider_fields
         .as_ref()
         .and_then(|p| p.severity.as_ref())
@@ -150,6 +154,15 @@ fn class(principal: &str, org: &ramguard::OrgSnapshot, params: &Parameters) -> S
         Placement::Outside(OutsideReason::NotAMember) => "OUTSIDE".into(),
         Placement::Outside(OutsideReason::ForeignOrganization) => "OUTSIDE (org)".into(),
         Placement::Outside(r) => format!("outside ({})", r.as_str()),
+    }
+}
+
+/// A table cell of at most `max` characters (the full text is printed below the table).
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        text.chars().take(max - 1).collect::<String>() + "…"
     }
 }
 
@@ -268,6 +281,54 @@ async fn run() -> Result<bool, String> {
         .map(|(a, _)| a.clone())
         .unwrap();
     world.remove_principal(&cleaned, REMOVED).await;
+    // RAM's newer model: a service principal acting for an outside source, access kept on
+    // leaving the organization, a share created from a resource policy
+    let created = |r: Result<_, aws_sdk_ram::error::SdkError<_>>, what: &str| {
+        r.map_err(|e: aws_sdk_ram::error::SdkError<_>| format!("CreateResourceShare {what}: {e:?}"))
+            .map(
+                |out: aws_sdk_ram::operation::create_resource_share::CreateResourceShareOutput| {
+                    out.resource_share
+                        .and_then(|s| s.resource_share_arn)
+                        .unwrap_or_default()
+                },
+            )
+    };
+    let log_delivery = created(
+        world
+            .ram()
+            .create_resource_share()
+            .name("log-delivery")
+            .principals("logs.amazonaws.com")
+            .sources(world.org.members[1].as_str())
+            .sources(OUTSIDER)
+            .send()
+            .await,
+        "log-delivery",
+    )?;
+    arns.insert(log_delivery, "log-delivery".to_string());
+    let retained = created(
+        world
+            .ram()
+            .create_resource_share()
+            .name("kept-on-leave")
+            .allow_external_principals(false)
+            .principals(world.org.members[1].as_str())
+            .resource_share_configuration(
+                aws_sdk_ram::types::ResourceShareConfiguration::builder()
+                    .retain_sharing_on_account_leave_organization(true)
+                    .build(),
+            )
+            .send()
+            .await,
+        "kept-on-leave",
+    )?;
+    arns.insert(retained, "kept-on-leave".to_string());
+    let from_policy = world.share("from-policy", true, &[OUTSIDER]).await;
+    world.accept_invitations(OUTSIDER).await;
+    world
+        .standin
+        .set_share_state(json!({"shareArn": from_policy, "featureSet": "CREATED_FROM_POLICY"}));
+    arns.insert(from_policy, "from-policy".to_string());
     eprintln!(
         "    organization {} (management {mgmt}, {} members, OUs workloads/teams), {} shares",
         world.org.id,
@@ -349,13 +410,34 @@ async fn run() -> Result<bool, String> {
     step("remediator: enforce");
     let watch = start_runtime(&world, "enforce").await;
     let mut removed = 0;
-    for (_, out) in remediate(&watch, &mgmt, &non_compliant)? {
-        removed += out["shares"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|s| s["actions"].as_array().map_or(0, Vec::len))
-            .sum::<usize>();
+    // shares the remediator leaves to a person, with its reason
+    let mut left: BTreeMap<String, String> = BTreeMap::new();
+    for (arn, out) in remediate(&watch, &mgmt, &non_compliant)? {
+        for share in out["shares"].as_array().cloned().unwrap_or_default() {
+            removed += share["actions"].as_array().map_or(0, Vec::len);
+            let kept: Vec<String> = share["kept"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|k| k["why"] != json!("in_organization"))
+                .map(|k| {
+                    format!(
+                        "{}: {}",
+                        k["principal"].as_str().unwrap_or_default(),
+                        k["why"].as_str().unwrap_or_default().replace('_', " ")
+                    )
+                })
+                .collect();
+            match share["why"].as_str() {
+                Some(why) => {
+                    left.insert(arn.clone(), why.to_string());
+                }
+                None if !kept.is_empty() => {
+                    left.insert(arn.clone(), kept.join("; "));
+                }
+                None => {}
+            }
+        }
     }
     let associations_after = associations(&world).await;
 
@@ -397,7 +479,8 @@ async fn run() -> Result<bool, String> {
         "enforce".into(),
     ]];
     let mut touched_inside = Vec::new();
-    let order: Vec<&str> = shares.iter().map(|(n, _, _)| *n).collect();
+    let mut order: Vec<&str> = shares.iter().map(|(n, _, _)| *n).collect();
+    order.extend(["log-delivery", "kept-on-leave", "from-policy"]);
     let mut listed: Vec<(&(String, String), &String)> = associations_before.iter().collect();
     listed.sort_by_key(|((arn, principal), _)| {
         let name = arns.get(arn).map(String::as_str).unwrap_or_default();
@@ -421,7 +504,7 @@ async fn run() -> Result<bool, String> {
         let plan = plans
             .get(&(arn.clone(), principal.clone()))
             .or_else(|| plans.get(&(arn.clone(), String::new())))
-            .cloned()
+            .map(|p| clip(p, 48))
             .unwrap_or_else(|| "-".into());
         let enforce = if &now != status {
             now.clone()
@@ -432,7 +515,7 @@ async fn run() -> Result<bool, String> {
             finding_for(&raised, arn, principal),
             finding_for(&final_findings, arn, principal),
         ) {
-            (Some(_), last) => finding_text(last),
+            (Some(first), last) => finding_text(first, last),
             (None, _) => "-".into(),
         };
         rows.push([
@@ -469,16 +552,40 @@ async fn run() -> Result<bool, String> {
         }
     }
     let count = |m: &BTreeMap<String, String>, v: &str| m.values().filter(|x| *x == v).count();
+    let still: Vec<&String> = after
+        .iter()
+        .filter(|(_, v)| *v == "NON_COMPLIANT")
+        .map(|(a, _)| a)
+        .collect();
+    let unexplained: Vec<String> = still
+        .iter()
+        .filter(|a| !left.contains_key(**a))
+        .map(|a| arns.get(*a).cloned().unwrap_or_default())
+        .collect();
+    if !still.is_empty() {
+        println!();
+        println!("Left for a person (NON_COMPLIANT after enforce, with the remediator's reason):");
+        for arn in &still {
+            println!(
+                "  {}: {}",
+                arns.get(*arn).map(String::as_str).unwrap_or_default(),
+                left.get(*arn)
+                    .map(String::as_str)
+                    .unwrap_or("no reason given")
+            );
+        }
+    }
     let resolved = final_findings
         .iter()
         .filter(|f| f.record_state.as_ref().map(|s| s.as_str()) == Some("ARCHIVED"))
         .count();
     println!();
     println!(
-        "{} shares: {} NON_COMPLIANT before, {} after; {} findings raised, {} resolved; {} principals outside the organization removed; {} in-org principals touched.",
+        "{} shares: {} NON_COMPLIANT before, {} after ({} left for a person with the reason); {} findings raised, {} resolved; {} principals outside the organization removed; {} in-org principals touched.",
         arns.len(),
         count(&before, "NON_COMPLIANT"),
         count(&after, "NON_COMPLIANT"),
+        still.len() - unexplained.len(),
         raised.len(),
         resolved,
         removed,
@@ -490,7 +597,13 @@ async fn run() -> Result<bool, String> {
             touched_inside.join(", ")
         ));
     }
-    Ok(count(&after, "NON_COMPLIANT") == 0)
+    if !unexplained.is_empty() {
+        eprintln!(
+            "demo: still NON_COMPLIANT without a reason: {}",
+            unexplained.join(", ")
+        );
+    }
+    Ok(unexplained.is_empty())
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -498,7 +611,7 @@ async fn main() -> ExitCode {
     match run().await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("demo: shares are still NON_COMPLIANT after enforce");
+            eprintln!("demo: shares are still NON_COMPLIANT after enforce, and the remediator did not say why");
             ExitCode::FAILURE
         }
         Err(e) => {
