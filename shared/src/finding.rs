@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::evaluate::{ExternalPrincipal, OutsideReason, ShareVerdict, VerdictReason};
 use crate::principal::PrincipalKind;
-use crate::share::ResourceShare;
+use crate::share::{Exposure, ResourceShare};
 
 pub const SCHEMA_VERSION: &str = "2018-10-08";
 /// The GeneratorId of every ramguard finding: how earlier findings are found again.
@@ -31,6 +31,8 @@ const MAX_TITLE: usize = 256;
 const MAX_DESCRIPTION: usize = 1024;
 const MAX_OTHER_VALUE: usize = 1023;
 const MAX_RECOMMENDATION: usize = 512;
+/// ASFF takes at most 32 resources per finding: the share and up to 31 of what it carries.
+const MAX_SHARED_RESOURCES: usize = 31;
 
 /// Severity label, highest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -257,12 +259,13 @@ pub fn findings_for(
     share: &ResourceShare,
     verdict: &ShareVerdict,
     ctx: &FindingContext,
+    exposure: &Exposure,
 ) -> Vec<Finding> {
     match verdict.reason {
         VerdictReason::OutsidePrincipals => verdict
             .external
             .iter()
-            .map(|p| build(share, &Subject::Principal(p), ctx, verdict))
+            .map(|p| build(share, &Subject::Principal(p), ctx, verdict, exposure))
             .collect(),
         VerdictReason::AllowsExternalPrincipals => {
             vec![build(
@@ -270,13 +273,48 @@ pub fn findings_for(
                 &Subject::AllowsExternalPrincipals,
                 ctx,
                 verdict,
+                exposure,
             )]
         }
         VerdictReason::RetainsAccessOnLeave => {
-            vec![build(share, &Subject::RetainsAccessOnLeave, ctx, verdict)]
+            vec![build(
+                share,
+                &Subject::RetainsAccessOnLeave,
+                ctx,
+                verdict,
+                exposure,
+            )]
         }
         _ => Vec::new(),
     }
+}
+
+/// "Shared: 3 resources (ec2:Subnet, ec2:TransitGateway) with permissions AWSRAM…." or None.
+fn exposed_text(exposure: &Exposure) -> Option<String> {
+    if exposure.resources.is_empty() {
+        return None;
+    }
+    let mut types: Vec<&str> = exposure
+        .resources
+        .iter()
+        .map(|r| r.resource_type.as_str())
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    let n = exposure.resources.len();
+    let mut text = format!(
+        "Shared: {n} resource{} ({})",
+        if n == 1 { "" } else { "s" },
+        types.join(", ")
+    );
+    if !exposure.permissions.is_empty() {
+        text.push_str(&format!(
+            " with permissions {}",
+            exposure.permissions.join(", ")
+        ));
+    }
+    text.push('.');
+    Some(text)
 }
 
 fn finding_type(subject: &Subject<'_>) -> &'static str {
@@ -291,6 +329,7 @@ fn build(
     subject: &Subject<'_>,
     ctx: &FindingContext,
     verdict: &ShareVerdict,
+    exposure: &Exposure,
 ) -> Finding {
     let label = severity(subject);
     let name = if share.name.is_empty() {
@@ -400,6 +439,63 @@ fn build(
         Some(w) => format!("{description} {w}"),
         None => description,
     };
+    // what is exposed, so a reviewer can judge the risk without opening RAM
+    let description = match exposed_text(exposure) {
+        Some(e) => format!("{description} {e}"),
+        None => description,
+    };
+    if !exposure.resources.is_empty() {
+        other.insert(
+            "sharedResources".into(),
+            exposure.resources.len().to_string(),
+        );
+        let mut types: Vec<&str> = exposure
+            .resources
+            .iter()
+            .map(|r| r.resource_type.as_str())
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        other.insert(
+            "sharedResourceTypes".into(),
+            clip(&types.join(", "), MAX_OTHER_VALUE),
+        );
+    }
+    if !exposure.permissions.is_empty() {
+        other.insert(
+            "permissions".into(),
+            clip(&exposure.permissions.join(", "), MAX_OTHER_VALUE),
+        );
+    }
+    let mut resources = vec![Resource {
+        resource_type: "Other".into(),
+        id: share.arn.clone(),
+        partition: ctx.partition.clone(),
+        region: ctx.region.clone(),
+        details: ResourceDetails { other },
+    }];
+    for r in exposure.resources.iter().take(MAX_SHARED_RESOURCES) {
+        let region = if r.region().is_empty() {
+            ctx.region.clone()
+        } else {
+            r.region().to_string()
+        };
+        resources.push(Resource {
+            resource_type: "Other".into(),
+            id: clip(&r.arn, MAX_OTHER_VALUE),
+            partition: ctx.partition.clone(),
+            region,
+            details: ResourceDetails {
+                other: BTreeMap::from([
+                    (
+                        "ramResourceType".to_string(),
+                        clip(&r.resource_type, MAX_OTHER_VALUE),
+                    ),
+                    ("sharedBy".to_string(), share.arn.clone()),
+                ]),
+            },
+        });
+    }
     Finding {
         schema_version: SCHEMA_VERSION.into(),
         id: finding_id(&share.arn, subject),
@@ -427,13 +523,7 @@ fn build(
             },
         },
         product_fields,
-        resources: vec![Resource {
-            resource_type: "Other".into(),
-            id: share.arn.clone(),
-            partition: ctx.partition.clone(),
-            region: ctx.region.clone(),
-            details: ResourceDetails { other },
-        }],
+        resources,
         compliance: FindingCompliance {
             status: ComplianceStatus::Failed,
             related_requirements: vec![RELATED_REQUIREMENT.into()],
@@ -705,7 +795,7 @@ mod tests {
             ],
             VerdictReason::OutsidePrincipals,
         );
-        let f = findings_for(&share(), &v, &ctx());
+        let f = findings_for(&share(), &v, &ctx(), &Exposure::default());
         let labels: Vec<_> = f
             .iter()
             .map(|f| f.finding_provider_fields.severity.label)
@@ -722,6 +812,7 @@ mod tests {
             &share(),
             &verdict(vec![], VerdictReason::AllowsExternalPrincipals),
             &ctx(),
+            &Exposure::default(),
         );
         assert_eq!(strict.len(), 1);
         assert_eq!(
@@ -755,8 +846,45 @@ mod tests {
         );
         let warning = "Tag ramguard:exempt=\"no\" is not a valid exemption (a date, or true) and exempts nothing.";
         v.exemption_warning = Some(warning.into());
-        let f = findings_for(&share(), &v, &ctx());
+        let f = findings_for(&share(), &v, &ctx(), &Exposure::default());
         assert!(f[0].description.ends_with(warning), "{}", f[0].description);
+    }
+
+    #[test]
+    fn a_finding_says_what_the_share_exposes() {
+        use crate::share::SharedResource;
+        let v = verdict(
+            vec![outside(
+                "999999999999",
+                "ASSOCIATED",
+                PrincipalKind::Account,
+            )],
+            VerdictReason::OutsidePrincipals,
+        );
+        let subnet = |i: usize| SharedResource {
+            arn: format!("arn:aws:ec2:eu-west-1:111111111111:subnet/subnet-{i:017}"),
+            resource_type: "ec2:Subnet".into(),
+        };
+        let exposure = Exposure {
+            resources: (0..40).map(subnet).collect(),
+            permissions: vec!["AWSRAMDefaultPermissionSubnet".into()],
+        };
+        let f = &findings_for(&share(), &v, &ctx(), &exposure)[0];
+        assert_eq!(f.resources.len(), 32, "ASFF takes at most 32 resources");
+        assert_eq!(f.resources[1].region, "eu-west-1");
+        assert_eq!(
+            f.resources[1].details.other["ramResourceType"],
+            "ec2:Subnet"
+        );
+        let share_details = &f.resources[0].details.other;
+        assert_eq!(share_details["sharedResources"], "40");
+        assert_eq!(
+            share_details["permissions"],
+            "AWSRAMDefaultPermissionSubnet"
+        );
+        assert!(f.description.ends_with(
+            "Shared: 40 resources (ec2:Subnet) with permissions AWSRAMDefaultPermissionSubnet."
+        ));
     }
 
     #[test]
@@ -766,7 +894,7 @@ mod tests {
             vec![outside(&long, "ASSOCIATED", PrincipalKind::IamRole)],
             VerdictReason::OutsidePrincipals,
         );
-        let f = &findings_for(&share(), &v, &ctx())[0];
+        let f = &findings_for(&share(), &v, &ctx(), &Exposure::default())[0];
         assert!(f.id.chars().count() <= MAX_ID && f.id.contains("principal-sha256/"));
         assert!(f.title.chars().count() <= MAX_TITLE);
         assert!(f.description.chars().count() <= MAX_DESCRIPTION);
@@ -788,7 +916,7 @@ mod tests {
             )],
             VerdictReason::OutsidePrincipals,
         );
-        let desired = findings_for(&share(), &v, &ctx());
+        let desired = findings_for(&share(), &v, &ctx(), &Exposure::default());
         let id = desired[0].id.clone();
         let existing = vec![
             ExistingFinding {

@@ -19,4 +19,6 @@ pub use evaluate::{
 pub use org::{MemberAccount, OrgSnapshot};
 pub use params::{Parameters, ServicePrincipals};
 pub use principal::{Principal, PrincipalKind};
-pub use share::{AssociationStatus, PrincipalAssociation, ResourceShare, ShareStatus};
+pub use share::{
+    AssociationStatus, Exposure, PrincipalAssociation, ResourceShare, ShareStatus, SharedResource,
+};

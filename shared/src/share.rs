@@ -164,3 +164,26 @@ impl ResourceShare {
         self.arn.split(':').nth(3).unwrap_or_default()
     }
 }
+
+/// A resource a share carries (a RESOURCE association, as ListResources reports it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedResource {
+    pub arn: String,
+    /// RAM's resource type, e.g. `ec2:Subnet`.
+    pub resource_type: String,
+}
+
+impl SharedResource {
+    /// The resource's Region, from its ARN (empty for a global resource).
+    pub fn region(&self) -> &str {
+        self.arn.split(':').nth(3).unwrap_or_default()
+    }
+}
+
+/// What a share exposes: its resources and the RAM permissions they are shared with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Exposure {
+    pub resources: Vec<SharedResource>,
+    /// Permission names (`AWSRAMDefaultPermissionSubnet`, or a customer managed permission's).
+    pub permissions: Vec<String>,
+}

@@ -24,7 +24,8 @@ FUNCTIONS = {  # logical id -> (binary, role)
 NO_RESOURCE_LEVEL = {
     "organizations:DescribeOrganization", "organizations:ListAccounts",
     "ram:GetResourceShares", "ram:GetResourceShareAssociations", "config:PutEvaluations",
-    "config:DescribeConfigRules", "ram:ListSourceAssociations",
+    "config:DescribeConfigRules", "ram:ListSourceAssociations", "ram:ListResources",
+    "ram:ListResourceSharePermissions",
 }
 
 

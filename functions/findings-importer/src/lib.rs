@@ -193,8 +193,14 @@ impl Importer {
                     account: change.account.clone(),
                     now: now.clone(),
                 };
+                // what the share exposes is read only when there are findings to tell it in
+                let exposure = if verdict.compliance == ramguard::Compliance::NonCompliant {
+                    Box::pin(ram_api::exposure(&ram, &share.arn)).await?
+                } else {
+                    ramguard::Exposure::default()
+                };
                 (
-                    finding::findings_for(share, &verdict, &ctx),
+                    finding::findings_for(share, &verdict, &ctx, &exposure),
                     verdict.compliance.as_str().to_string(),
                 )
             }

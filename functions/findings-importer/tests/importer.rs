@@ -641,3 +641,46 @@ async fn findings_say_which_sources_are_outside_what_a_policy_share_needs_and_re
         "MEDIUM"
     );
 }
+
+#[tokio::test]
+async fn a_finding_carries_the_shared_resources_and_permissions() {
+    let world = World::new(1).await;
+    let mgmt = world.org.management.clone();
+    world.enable_security_hub(&mgmt).await;
+    let subnet = format!("arn:aws:ec2:{REGION}:{mgmt}:subnet/subnet-0123456789abcdef0");
+    let share = world
+        .ram()
+        .create_resource_share()
+        .name("with-subnet")
+        .principals(OUTSIDER)
+        .resource_arns(&subnet)
+        .send()
+        .await
+        .unwrap()
+        .resource_share
+        .unwrap()
+        .resource_share_arn
+        .unwrap();
+    importer(&world, Parameters::default())
+        .handle(change(&mgmt, &share, "NON_COMPLIANT", None), &mgmt)
+        .await
+        .unwrap();
+    let f = &findings(&world.securityhub(), &share).await[0];
+    let resources = f.resources.as_ref().unwrap();
+    assert_eq!(resources.len(), 2);
+    assert_eq!(resources[1].id.as_deref(), Some(subnet.as_str()));
+    let details = |i: usize| {
+        resources[i]
+            .details
+            .as_ref()
+            .unwrap()
+            .other
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(details(1)["ramResourceType"], "ec2:Subnet");
+    assert_eq!(details(0)["permissions"], "AWSRAMDefaultPermissionSubnet");
+    assert!(f.description.as_deref().unwrap().contains(
+        "Shared: 1 resource (ec2:Subnet) with permissions AWSRAMDefaultPermissionSubnet."
+    ));
+}

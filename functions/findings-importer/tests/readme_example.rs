@@ -51,7 +51,14 @@ fn rendered() -> Value {
         account: "111111111111".into(),
         now: "2026-11-23T10:00:01.250Z".into(),
     };
-    let findings = findings_for(&share, &verdict, &ctx);
+    let exposure = ramguard::Exposure {
+        resources: vec![ramguard::SharedResource {
+            arn: "arn:aws:ec2:us-east-1:111111111111:subnet/subnet-0123456789abcdef0".into(),
+            resource_type: "ec2:Subnet".into(),
+        }],
+        permissions: vec!["AWSRAMDefaultPermissionSubnet".into()],
+    };
+    let findings = findings_for(&share, &verdict, &ctx, &exposure);
     assert_eq!(findings.len(), 1);
     serde_json::to_value(&findings[0]).expect("finding JSON")
 }

@@ -7,7 +7,8 @@ use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
 use crate::aws::AwsError;
 use crate::share::{
-    AssociationStatus, PrincipalAssociation, ResourceShare, ShareStatus, SourceAssociation,
+    AssociationStatus, Exposure, PrincipalAssociation, ResourceShare, ShareStatus, SharedResource,
+    SourceAssociation,
 };
 
 const PAGE: i32 = 500;
@@ -175,6 +176,42 @@ pub async fn share(
         .map(|(_, s)| s)
         .collect();
     Ok(Some(share))
+}
+
+/// What one share exposes, for its findings: its resources (ListResources, pages of 500) and
+/// the RAM permissions it grants on them (ListResourceSharePermissions).
+pub async fn exposure(client: &aws_sdk_ram::Client, share_arn: &str) -> Result<Exposure, AwsError> {
+    let resources = crate::collect_pages!(
+        "ListResources",
+        client
+            .list_resources()
+            .resource_owner(ResourceOwner::SelfValue)
+            .resource_share_arns(share_arn)
+            .max_results(PAGE)
+            .into_paginator(),
+        resources
+    )?;
+    let permissions = crate::collect_pages!(
+        "ListResourceSharePermissions",
+        client
+            .list_resource_share_permissions()
+            .resource_share_arn(share_arn)
+            .max_results(PAGE)
+            .into_paginator(),
+        permissions
+    )?;
+    Ok(Exposure {
+        resources: resources
+            .into_iter()
+            .filter_map(|r| {
+                Some(SharedResource {
+                    arn: r.arn?,
+                    resource_type: r.r#type.unwrap_or_default(),
+                })
+            })
+            .collect(),
+        permissions: permissions.into_iter().filter_map(|p| p.name).collect(),
+    })
 }
 
 /// Disassociates principals from a share with an idempotency token; returns each association's

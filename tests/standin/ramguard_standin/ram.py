@@ -39,6 +39,7 @@ class Share:
     status: str = "ACTIVE"
     settle_at: float | None = None  # when DELETING becomes DELETED
     feature_set: str = "STANDARD"  # CREATED_FROM_POLICY | PROMOTING_TO_STANDARD | STANDARD
+    permission_arns: list[str] = field(default_factory=list)  # chosen at creation (permissionArns)
     retain_on_leave: bool | None = None  # resourceShareConfiguration
 
     def settle(self, now: float) -> None:
@@ -337,6 +338,7 @@ def create_resource_share(call: Call, p: dict, now: float) -> dict:
         tags = {t["key"]: t.get("value", "") for t in _list(p.get("tags"), "tags")}
         share = Share(arn, name, call.account, call.region, bool(p.get("allowExternalPrincipals", True)),
                       tags, now, now)
+        share.permission_arns = [a for a in _list(p.get("permissionArns"), "permissionArns")]
         config = p.get("resourceShareConfiguration")
         if config is not None:
             if not isinstance(config, dict):
@@ -556,10 +558,44 @@ def _list_entities(call: Call, p: dict, now: float, kind: str, result_key: str) 
         items = [{"id": a.entity, "resourceShareArn": a.share_arn, "creationTime": a.created,
                   "lastUpdatedTime": a.updated, "external": a.external} for a in page]
     else:
-        items = [{"arn": a.entity, "type": a.entity.split(":")[2] + ":" + a.entity.split(":")[5].split("/")[0],
+        items = [{"arn": a.entity, "type": resource_type(a.entity),
                   "resourceShareArn": a.share_arn, "status": "AVAILABLE", "creationTime": a.created,
                   "lastUpdatedTime": a.updated, "resourceRegionScope": "REGIONAL"} for a in page]
     out: dict = {result_key: items}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def resource_type(arn: str) -> str:
+    """RAM's resource type of an ARN: `ec2:Subnet` for `arn:aws:ec2:…:subnet/subnet-…`."""
+    parts = arn.split(":", 5)
+    kind = parts[5].split("/")[0] if len(parts) > 5 else ""
+    return parts[2] + ":" + "".join(w[:1].upper() + w[1:] for w in kind.split("-"))
+
+
+def list_resource_share_permissions(call: Call, p: dict, now: float) -> dict:
+    """The permissions of a share: those chosen at creation, else RAM's default managed
+    permission for each resource type the share holds (CreateResourceShare, permissionArns)."""
+    share = _owned_share(call, p.get("resourceShareArn"))
+    limit = _max_results(p)
+    _settle_all(now)
+    types = sorted({resource_type(a.entity) for a in STATE.associations
+                    if a.share_arn == share.arn and a.kind == "RESOURCE" and a.status in EXPOSED})
+    rows = []
+    for arn in share.permission_arns:
+        name = arn.rsplit("/", 1)[-1]
+        rows.append({"arn": arn, "name": name, "version": "1", "defaultVersion": True, "status": "ATTACHABLE",
+                     "resourceType": types[0] if types else "", "permissionType": "CUSTOMER_MANAGED"
+                     if ":aws:" not in arn else "AWS_MANAGED", "featureSet": "STANDARD"})
+    if not rows:
+        for t in types:
+            name = "AWSRAMDefaultPermission" + t.split(":", 1)[1]
+            rows.append({"arn": f"arn:aws:ram::aws:permission/{name}", "name": name, "version": "1",
+                         "defaultVersion": True, "status": "ATTACHABLE", "resourceType": t,
+                         "permissionType": "AWS_MANAGED", "isResourceTypeDefault": True, "featureSet": "STANDARD"})
+    page, token = paginate(rows, limit, p.get("nextToken"), f"lrsp:{share.arn}", "InvalidNextTokenException")
+    out: dict = {"permissions": page}
     if token:
         out["nextToken"] = token
     return out
@@ -724,6 +760,7 @@ OPERATIONS = {
     "UntagResource": untag_resource,
     "EnableSharingWithAwsOrganization": enable_sharing_with_aws_organization,
     "ListSourceAssociations": list_source_associations,
+    "ListResourceSharePermissions": list_resource_share_permissions,
 }
 
 

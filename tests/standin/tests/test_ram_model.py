@@ -77,3 +77,19 @@ def test_suspended_associations_are_reported_and_can_be_disassociated(standin, o
     bad = standin.control("POST", "/_standin/ram/share-state",
                           {"shareArn": arn, "associations": [{"entity": OUTSIDER, "status": "PAUSED"}]})
     assert bad["error"] == "InvalidParameterException"
+
+
+def test_shared_resources_and_their_permissions_are_listed(standin, org):
+    ram = standin.client("ram", MANAGEMENT)
+    gateway = f"arn:aws:ec2:us-east-1:{MANAGEMENT}:transit-gateway/tgw-0123456789abcdef0"
+    s = ram.create_resource_share(name="s", principals=[OUTSIDER], resourceArns=[RESOURCE, gateway])["resourceShare"]
+    arn = s["resourceShareArn"]
+    listed = ram.list_resources(resourceOwner="SELF", resourceShareArns=[arn])["resources"]
+    assert {(r["arn"], r["type"]) for r in listed} == {(RESOURCE, "ec2:Subnet"), (gateway, "ec2:TransitGateway")}
+    perms = ram.list_resource_share_permissions(resourceShareArn=arn)["permissions"]
+    assert [(p["name"], p["resourceType"]) for p in perms] == [
+        ("AWSRAMDefaultPermissionSubnet", "ec2:Subnet"), ("AWSRAMDefaultPermissionTransitGateway", "ec2:TransitGateway")]
+    assert perms[0]["arn"] == "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionSubnet"
+    with pytest.raises(ClientError) as err:
+        ram.list_resource_share_permissions(resourceShareArn=arn.replace(arn[-6:], "ffffff"))
+    assert code(err) == "UnknownResourceException"

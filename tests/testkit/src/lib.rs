@@ -555,10 +555,11 @@ impl World {
             account: account.to_string(),
             now: ramguard::finding::format_millis(1_795_000_000_000),
         };
-        let findings = ramguard::finding::findings_for(&share, &verdict, &ctx)
-            .iter()
-            .map(ramguard::aws::securityhub::to_sdk)
-            .collect();
+        let findings =
+            ramguard::finding::findings_for(&share, &verdict, &ctx, &ramguard::Exposure::default())
+                .iter()
+                .map(ramguard::aws::securityhub::to_sdk)
+                .collect();
         let report =
             ramguard::aws::securityhub::import(&aws_sdk_securityhub::Client::new(&cfg), findings)
                 .await
