@@ -206,6 +206,20 @@ pub enum VerdictReason {
     },
 }
 
+impl VerdictReason {
+    /// The reason's name, as logs and results carry it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VerdictReason::NoOutsidePrincipal => "no_outside_principal",
+            VerdictReason::OutsidePrincipals => "outside_principals",
+            VerdictReason::AllowsExternalPrincipals => "allows_external_principals",
+            VerdictReason::RetainsAccessOnLeave => "retains_access_on_leave",
+            VerdictReason::ShareGone { .. } => "share_gone",
+            VerdictReason::Exempt { .. } => "exempt",
+        }
+    }
+}
+
 /// The verdict on one share.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ShareVerdict {

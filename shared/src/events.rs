@@ -22,9 +22,10 @@ pub enum EventError {
 }
 
 fn bad(field: &str, problem: impl Into<String>) -> EventError {
+    // inputs are echoed in problems: keep what an error message carries bounded
     EventError::Field {
-        field: field.to_string(),
-        problem: problem.into(),
+        field: crate::failure::bounded(field, 100),
+        problem: crate::failure::bounded(&problem.into(), 300),
     }
 }
 
@@ -142,6 +143,12 @@ fn compliance_change(event: &Value) -> Result<ComplianceChange, EventError> {
     let region = optional(detail, &["awsRegion"])
         .or_else(|| optional(event, &["region"]))
         .ok_or_else(|| bad("detail.awsRegion", "is missing"))?;
+    if !crate::principal::is_region(region) {
+        return Err(bad(
+            "detail.awsRegion",
+            format!("{region:?} is not an AWS Region"),
+        ));
+    }
     let compliance = text(event, &["detail", "newEvaluationResult", "complianceType"])?;
     if !matches!(
         compliance,
@@ -161,6 +168,18 @@ fn compliance_change(event: &Value) -> Result<ComplianceChange, EventError> {
     } else {
         format!("arn:{partition}:ram:{region}:{account}:resource-share/{resource_id}")
     };
+    if !crate::principal::is_share_arn(&share_arn) {
+        return Err(bad(
+            "detail.resourceId",
+            format!("{share_arn:?} is not a RAM resource share ARN"),
+        ));
+    }
+    if share_arn.split(':').nth(4) != Some(account) || share_arn.split(':').nth(3) != Some(region) {
+        return Err(bad(
+            "detail.resourceId",
+            format!("{share_arn:?} is not in account {account} and Region {region}"),
+        ));
+    }
     Ok(ComplianceChange {
         event_id: optional(event, &["id"]).unwrap_or_default().to_string(),
         rule_name: text(event, &["detail", "configRuleName"])?.to_string(),
@@ -217,6 +236,18 @@ fn custom_action(event: &Value) -> Result<CustomAction, EventError> {
             .or_else(|| share_arn.split(':').nth(3))
             .unwrap_or_default()
             .to_string();
+        if !crate::principal::is_region(&region) {
+            return Err(bad(
+                &field("Region"),
+                format!("{region:?} is not an AWS Region"),
+            ));
+        }
+        if !crate::principal::is_share_arn(share_arn) {
+            return Err(bad(
+                &field("Resources[0].Id"),
+                "is not a resource share ARN",
+            ));
+        }
         out.findings.push(SelectedFinding {
             id: id.to_string(),
             product_arn: get("ProductArn")?,

@@ -3,6 +3,7 @@
 pub mod aws;
 pub mod evaluate;
 pub mod events;
+pub mod failure;
 pub mod finding;
 pub mod logging;
 pub mod metrics;

@@ -7,8 +7,15 @@ pub fn init() {
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".to_string())
         .to_lowercase();
+    // the runtime logs every failed invocation again (as a debug dump of the Diagnostic) from
+    // its panic-catching layer; ramguard logs each failure once, structured (failure::report)
     let filter = tracing_subscriber::EnvFilter::try_new(&level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .add_directive(
+            "lambda_runtime::layers::panic=off"
+                .parse()
+                .expect("a valid directive"),
+        );
     let _ = tracing_subscriber::fmt()
         .json()
         .flatten_event(true)

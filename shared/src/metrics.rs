@@ -39,6 +39,14 @@ pub fn count(function: &str, name: &str, value: u64, properties: &[(&str, &str)]
     println!("{}", record(function, name, value, properties));
 }
 
+/// One EMF record of `name` with a second dimension `(key, value)` beside `Function`.
+pub fn count_by(function: &str, name: &str, value: u64, dimension: (&str, &str)) {
+    let mut line: Value = serde_json::from_str(&record(function, name, value, &[dimension]))
+        .expect("an EMF record is JSON");
+    line["_aws"]["CloudWatchMetrics"][0]["Dimensions"] = json!([["Function", dimension.0]]);
+    println!("{line}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

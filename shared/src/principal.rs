@@ -125,6 +125,31 @@ const SERVICE_SUFFIXES: [&str; 7] = [
     ".csp.hci.ic.gov",
 ];
 
+/// An AWS Region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`.
+pub fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1]
+            .parse::<u8>()
+            .is_ok_and(|n| n > 0 && parts[parts.len() - 1].len() <= 2)
+}
+
+/// A RAM resource share ARN: `arn:<partition>:ram:<region>:<account>:resource-share/<id>`.
+pub fn is_share_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    matches!(parts[..], ["arn", partition, "ram", region, account, resource]
+    if Partition::parse(partition).is_some()
+        && is_region(region)
+        && is_account_id(account)
+        && resource.strip_prefix("resource-share/").is_some_and(|id| {
+            !id.is_empty() && id.len() <= 256 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        }))
+}
+
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -304,6 +329,42 @@ mod tests {
                 },
                 "{arn}"
             );
+        }
+    }
+
+    #[test]
+    fn regions_and_share_arns() {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-5",
+            "cn-north-1",
+        ] {
+            assert!(is_region(ok), "{ok}");
+        }
+        for bad in [
+            "*",
+            "",
+            "us-east",
+            "US-EAST-1",
+            "us-east-100",
+            "us--1",
+            "x-y-1",
+        ] {
+            assert!(!is_region(bad), "{bad}");
+        }
+        assert!(is_share_arn(
+            "arn:aws:ram:us-east-1:111111111111:resource-share/5c7e1f0a-2b3d-4c5e-8f9a-0b1c2d3e4f5a"
+        ));
+        for bad in [
+            "arn:aws:ram:*:111111111111:resource-share/x",
+            "arn:aws:ram:us-east-1:1111:resource-share/x",
+            "arn:aws:ec2:us-east-1:111111111111:resource-share/x",
+            "arn:aws:ram:us-east-1:111111111111:resource-share/",
+            "arn:aws:ram:us-east-1:111111111111:resource-share/a b",
+        ] {
+            assert!(!is_share_arn(bad), "{bad}");
         }
     }
 

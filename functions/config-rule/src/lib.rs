@@ -16,6 +16,7 @@ use ramguard::aws::config::{self as config_api, ShareEvaluation, StartOutcome, R
 use ramguard::aws::credentials::{AccountAccess, AccountConfigs};
 use ramguard::aws::organizations::OrgCache;
 use ramguard::aws::{ram as ram_api, AwsError};
+use ramguard::failure::{self, ErrorType};
 use ramguard::params::ParameterError;
 use ramguard::principal::is_account_id;
 use ramguard::{evaluate, Compliance, OrgSnapshot, Parameters, ShareVerdict};
@@ -44,6 +45,19 @@ pub enum RuleError {
     Access(#[from] AccountAccess),
     #[error(transparent)]
     Aws(#[from] AwsError),
+}
+
+impl RuleError {
+    /// The failure class Lambda reports as `errorType`.
+    pub fn error_type(&self) -> ErrorType {
+        match self {
+            RuleError::BadEvent(_) => ErrorType::BadEvent,
+            RuleError::Parameters(_) => ErrorType::BadParameters,
+            RuleError::OrgSnapshot(_) => ErrorType::OrganizationUnreadable,
+            RuleError::Access(a) => failure::of_access(a),
+            RuleError::Aws(e) => failure::of_aws(e),
+        }
+    }
 }
 
 /// What an invocation did, returned as the Lambda's result.
@@ -119,8 +133,27 @@ pub struct RuleHandler {
 }
 
 fn parse_time(s: &str, field: &str) -> Result<DateTime, RuleError> {
-    DateTime::from_str(s, Format::DateTime)
-        .map_err(|e| RuleError::BadEvent(format!("{field} {s:?} is not a timestamp: {e}")))
+    DateTime::from_str(s, Format::DateTime).map_err(|e| {
+        RuleError::BadEvent(format!(
+            "{field} {:?} is not a timestamp: {e}",
+            failure::bounded(s, 64)
+        ))
+    })
+}
+
+/// The ordering timestamp of evaluations: the event's, but never later than now. A timestamp in
+/// the future would keep every later evaluation of the share from replacing this one.
+fn ordering_timestamp(event_time: DateTime, now: DateTime) -> DateTime {
+    if event_time.secs() > now.secs() {
+        warn!(
+            event_time = %event_time,
+            now = %now,
+            "the event's timestamp is in the future; evaluations are ordered at now"
+        );
+        now
+    } else {
+        event_time
+    }
 }
 
 fn now_secs() -> i64 {
@@ -147,6 +180,13 @@ impl RuleHandler {
     /// Handles one invocation. `own_account` is the function's account: events for another
     /// account are handled through the member role (org-wide mode).
     pub async fn handle(&self, event: Value, own_account: &str) -> Result<RuleOutcome, RuleError> {
+        let size = serde_json::to_vec(&event).map_or(usize::MAX, |b| b.len());
+        if size > ramguard::events::MAX_EVENT_BYTES {
+            return Err(RuleError::BadEvent(format!(
+                "{size} bytes is over the {}-byte limit",
+                ramguard::events::MAX_EVENT_BYTES
+            )));
+        }
         if event.get("detail-type").is_some() {
             return self.handle_cloudtrail(event, own_account).await;
         }
@@ -183,7 +223,8 @@ impl RuleHandler {
             | "OversizedConfigurationItemChangeNotification" => {}
             other => {
                 return Err(RuleError::BadEvent(format!(
-                    "unknown messageType {other:?}"
+                    "unknown messageType {:?}",
+                    failure::bounded(other, 64)
                 )))
             }
         }
@@ -215,6 +256,7 @@ impl RuleHandler {
         };
         let ram = aws_sdk_ram::Client::new(&target);
         let config = aws_sdk_config::Client::new(&target);
+        let now = DateTime::from(std::time::SystemTime::now());
         let (evaluations, ordering) = if message_type == "ScheduledNotification" {
             outcome.trigger = "scheduled".into();
             let ordering = parse_time(
@@ -261,6 +303,7 @@ impl RuleHandler {
                 Compliance::NotApplicable => outcome.not_applicable += 1,
             }
         }
+        let ordering = ordering_timestamp(ordering, now);
         outcome.put_evaluations_calls =
             config_api::put_evaluations(&config, &token, &evaluations, ordering).await?;
         info!(
@@ -324,7 +367,8 @@ impl RuleHandler {
         let resource_type = item.resource_type.as_deref().unwrap_or_default();
         if resource_type != RESOURCE_TYPE {
             return Err(RuleError::BadEvent(format!(
-                "configuration item of type {resource_type:?}: this rule judges {RESOURCE_TYPE} only"
+                "configuration item of type {:?}: this rule judges {RESOURCE_TYPE} only",
+                failure::bounded(resource_type, 64)
             )));
         }
         let arn = share_arn(item, org.partition())?;
@@ -384,6 +428,15 @@ impl RuleHandler {
         }
         check_account_id(&account, "account")?;
         let region = event.region.clone().filter(|r| !r.is_empty());
+        if let Some(r) = region
+            .as_deref()
+            .filter(|r| !ramguard::principal::is_region(r))
+        {
+            return Err(RuleError::BadEvent(format!(
+                "region {:?} is not an AWS Region",
+                failure::bounded(r, 64)
+            )));
+        }
         let base = self.rule_name.as_deref().ok_or_else(|| {
             RuleError::BadEvent(
                 "CONFIG_RULE_NAME is not set, so no evaluation can be started".into(),
@@ -570,8 +623,9 @@ fn log_verdict(v: &ShareVerdict) {
     info!(
         share_arn = %v.share_arn,
         verdict = v.compliance.as_str(),
-        reason = %serde_json::to_string(&v.reason).unwrap_or_default(),
-        outside = ?outside,
+        reason = v.reason.kind(),
+        outside = %outside.join(","),
+        outside_count = outside.len(),
         "verdict"
     );
 }

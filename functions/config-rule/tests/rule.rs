@@ -472,6 +472,49 @@ async fn cloudtrail_events_start_an_evaluation_and_tolerate_one_in_progress() {
         .filter(|s| s["account"] == json!(account))
         .collect();
     assert_eq!(started.len(), 1);
+    // "already running" is answered at once: one call each, no retries
+    let calls: u64 = world
+        .standin
+        .calls(&account)
+        .iter()
+        .filter(|c| c.operation == "StartConfigRulesEvaluation")
+        .map(|c| c.count)
+        .sum();
+    assert_eq!(calls, 2);
+}
+
+#[tokio::test]
+async fn an_ordering_timestamp_in_the_future_is_clamped_to_now() {
+    let world = World::new(1).await;
+    world.config_rule(RULE, json!({})).await;
+    world.share("s", true, &[OUTSIDER]).await;
+    let event = world.standin.rule_event(json!({
+        "account": world.org.management, "ruleName": RULE,
+        "notificationCreationTime": "9999-12-31T23:59:59.999Z",
+    }));
+    handler(&world)
+        .await
+        .handle(event, &world.org.management)
+        .await
+        .unwrap();
+    let results = world
+        .config()
+        .get_compliance_details_by_config_rule()
+        .config_rule_name(RULE)
+        .send()
+        .await
+        .unwrap();
+    let ordering = results.evaluation_results()[0]
+        .evaluation_result_identifier()
+        .unwrap()
+        .ordering_timestamp()
+        .unwrap()
+        .secs();
+    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now()).secs();
+    assert!(
+        ordering <= now && ordering > now - 600,
+        "{ordering} vs {now}"
+    );
 }
 
 #[tokio::test]

@@ -160,4 +160,48 @@ async fn built_binary_in_a_plain_member_account_cannot_read_the_organization() {
     let err = watch.invoke("config-rule", &event).unwrap_err();
     assert!(err.contains("cannot read the organization"), "{err}");
     assert!(err.contains("ListAccounts"), "{err}");
+    assert!(err.contains("OrganizationUnreadable"), "{err}");
+}
+
+#[tokio::test]
+async fn failures_come_back_with_their_class_as_error_type() {
+    let world = World::new(1).await;
+    world.config_rule(RULE, json!({})).await;
+    let account = world.org.management.clone();
+    let watch = LambdaWatch::start(
+        world.standin.url(),
+        &world.management,
+        &[
+            ("RAMGUARD_ACCOUNT_ID", &account),
+            ("CONFIG_RULE_NAME", RULE),
+        ],
+    )
+    .await;
+    // a malformed event: BadEvent, with the input echoed only within bounds
+    let mut event = world
+        .standin
+        .rule_event(json!({"account": account, "ruleName": RULE}));
+    event["invokingEvent"] = json!("x".repeat(200_000));
+    let err = watch.invoke("config-rule", &event).unwrap_err();
+    assert!(err.contains("BadEvent"), "{err}");
+    assert!(err.len() < 4_000, "{} bytes", err.len());
+    // bad rule parameters: BadParameters
+    let mut event = world
+        .standin
+        .rule_event(json!({"account": account, "ruleName": RULE}));
+    event["ruleParameters"] = json!(json!({"TrustedAccountIds": "abc"}).to_string());
+    let err = watch.invoke("config-rule", &event).unwrap_err();
+    assert!(err.contains("BadParameters"), "{err}");
+    // a call AWS keeps throttling: Throttled
+    world.standin.inject_fault(ramguard_testkit::Fault::always(
+        "ram",
+        "GetResourceShares",
+        "ThrottlingException",
+        &account,
+    ));
+    let event = world
+        .standin
+        .rule_event(json!({"account": account, "ruleName": RULE}));
+    let err = watch.invoke("config-rule", &event).unwrap_err();
+    assert!(err.contains("Throttled"), "{err}");
 }

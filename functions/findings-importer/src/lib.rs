@@ -11,6 +11,7 @@ use ramguard::aws::organizations::OrgCache;
 use ramguard::aws::securityhub::{self as hub, FailedFinding};
 use ramguard::aws::{ram as ram_api, AwsError};
 use ramguard::events::{self, ComplianceChange, EventError, Incoming};
+use ramguard::failure::{self, ErrorType};
 use ramguard::finding::{self, FindingContext};
 use ramguard::{evaluate, Parameters};
 use serde::Serialize;
@@ -34,6 +35,19 @@ pub enum ImportError {
         share_arn: String,
         failed: Vec<FailedFinding>,
     },
+}
+
+impl ImportError {
+    /// The failure class Lambda reports as `errorType`.
+    pub fn error_type(&self) -> ErrorType {
+        match self {
+            ImportError::BadEvent(_) => ErrorType::BadEvent,
+            ImportError::OrgSnapshot(_) => ErrorType::OrganizationUnreadable,
+            ImportError::Access(a) => failure::of_access(a),
+            ImportError::Aws(e) => failure::of_aws(e),
+            ImportError::FailedFindings { .. } => ErrorType::FindingsNotImported,
+        }
+    }
 }
 
 fn describe(failed: &[FailedFinding]) -> String {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
 use ramguard::Parameters;
 use ramguard_findings_importer::Importer;
 use serde_json::Value;
@@ -22,10 +22,20 @@ async fn main() -> Result<(), Error> {
         async move {
             let account = ramguard::aws::own_account(&event.context.invoked_function_arn);
             match importer.handle(event.payload, &account).await {
-                Ok(outcome) => Ok(serde_json::to_value(outcome)?),
+                Ok(outcome) => Ok(serde_json::to_value(outcome).map_err(|e| Diagnostic {
+                    error_type: "Internal".into(),
+                    error_message: format!("the result could not be serialized: {e}"),
+                })?),
                 Err(err) => {
-                    tracing::error!(error = %err, "invocation failed; EventBridge retries it, then the dead-letter queue keeps it");
-                    Err(Error::from(err.to_string()))
+                    let (error_type, error_message) = ramguard::failure::report(
+                        "findings-importer",
+                        err.error_type(),
+                        &err.to_string(),
+                    );
+                    Err(Diagnostic {
+                        error_type,
+                        error_message,
+                    })
                 }
             }
         }

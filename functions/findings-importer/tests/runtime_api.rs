@@ -87,4 +87,12 @@ async fn built_binary_imports_and_resolves_through_the_runtime_api() {
     bad["detail"]["newEvaluationResult"]["complianceType"] = json!("SOMETIMES");
     let err = watch.invoke("findings-importer", &bad).unwrap_err();
     assert!(err.contains("complianceType"), "{err}");
+    assert!(err.contains("BadEvent"), "{err}");
+    let mut bad = event.clone();
+    bad["detail"]["awsRegion"] = json!("*");
+    let err = watch.invoke("findings-importer", &bad).unwrap_err();
+    assert!(
+        err.contains("BadEvent") && err.contains("is not an AWS Region"),
+        "{err}"
+    );
 }

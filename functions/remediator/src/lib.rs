@@ -13,6 +13,7 @@ use ramguard::aws::organizations::OrgCache;
 use ramguard::aws::securityhub as hub;
 use ramguard::aws::{ram as ram_api, AwsError};
 use ramguard::events::{self, EventError, Incoming};
+use ramguard::failure::{self, ErrorType};
 use ramguard::finding::{principal_finding_id, product_arn};
 use ramguard::remediate::{self, RemediationPlan};
 use ramguard::{OrgSnapshot, Parameters};
@@ -137,6 +138,28 @@ pub enum RemediationError {
     Read(AwsError),
     #[error("remediation of {} share(s) failed on a retryable error: {}", .0.len(), .0.join("; "))]
     Retryable(Vec<String>),
+}
+
+impl RemediationError {
+    /// The failure class Lambda reports as `errorType`.
+    pub fn error_type(&self) -> ErrorType {
+        match self {
+            RemediationError::BadEvent(_) => ErrorType::BadEvent,
+            RemediationError::OrgSnapshot(_) => ErrorType::OrganizationUnreadable,
+            RemediationError::Access(a) => failure::of_access(a),
+            RemediationError::Read(e) => failure::of_aws(e),
+            RemediationError::Retryable(reasons) => {
+                if reasons
+                    .iter()
+                    .all(|r| r.contains("Throttl") || r.contains("TooManyRequests"))
+                {
+                    ErrorType::Throttled
+                } else {
+                    ErrorType::AwsError
+                }
+            }
+        }
+    }
 }
 
 /// One principal acted on (or, in dry-run, that would be).

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
 use ramguard_remediator::{Remediator, Settings};
 use serde_json::Value;
 
@@ -23,10 +23,17 @@ async fn main() -> Result<(), Error> {
         async move {
             let account = ramguard::aws::own_account(&event.context.invoked_function_arn);
             match remediator.handle(event.payload, &account).await {
-                Ok(report) => Ok(serde_json::to_value(report)?),
+                Ok(report) => Ok(serde_json::to_value(report).map_err(|e| Diagnostic {
+                    error_type: "Internal".into(),
+                    error_message: format!("the result could not be serialized: {e}"),
+                })?),
                 Err(err) => {
-                    tracing::error!(error = %err, "invocation failed");
-                    Err(Error::from(err.to_string()))
+                    let (error_type, error_message) =
+                        ramguard::failure::report("remediator", err.error_type(), &err.to_string());
+                    Err(Diagnostic {
+                        error_type,
+                        error_message,
+                    })
                 }
             }
         }

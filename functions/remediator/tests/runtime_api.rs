@@ -87,4 +87,11 @@ async fn built_binary_dry_runs_then_enforces_through_the_runtime_api() {
         principal_status(&world, &share).await.as_str(),
         "DISASSOCIATING" | "DISASSOCIATED"
     ));
+    let mut bad = event.clone();
+    bad["detail"]["findings"][0]["AwsAccountId"] = json!("1234567890123");
+    let err = watch.invoke("remediator", &bad).unwrap_err();
+    assert!(
+        err.contains("BadEvent") && err.contains("12-digit"),
+        "{err}"
+    );
 }

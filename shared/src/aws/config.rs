@@ -113,9 +113,17 @@ pub async fn start_rule_evaluation(
     client: &aws_sdk_config::Client,
     rule_name: &str,
 ) -> Result<StartOutcome, AwsError> {
+    // LimitExceededException means "an evaluation is already running": answered at once. The
+    // SDK classes it as throttling and would retry it for seconds, so this call is not retried
+    // (a real throttle fails the invocation, and EventBridge retries the event).
     match client
         .start_config_rules_evaluation()
         .config_rule_names(rule_name)
+        .customize()
+        .config_override(
+            aws_sdk_config::config::Builder::default()
+                .retry_config(aws_config::retry::RetryConfig::disabled()),
+        )
         .send()
         .await
     {

@@ -23,10 +23,13 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        // the service's own message; without one (a dispatch or timeout failure), the error chain
+        // as text, never the SDK's debug dump; bounded either way
         let message = match err.message() {
             Some(m) => m.to_string(),
             None => DisplayErrorContext(&err).to_string(),
         };
+        let message = crate::failure::bounded(&message, 300);
         AwsError {
             operation,
             code: err.code().map(str::to_string),
