@@ -47,8 +47,111 @@ pub fn count_by(function: &str, name: &str, value: u64, dimension: (&str, &str))
     println!("{line}");
 }
 
+/// The counts of one invocation, written as one EMF record when it ends: dimension `Function`,
+/// the account and trigger as searchable properties.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    function: String,
+    properties: Vec<(String, String)>,
+    counts: Vec<(&'static str, u64, &'static str)>,
+}
+
+impl Invocation {
+    pub fn new(function: &str) -> Invocation {
+        Invocation {
+            function: function.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// A searchable property of the record (account, trigger, …).
+    pub fn property(mut self, key: &str, value: &str) -> Invocation {
+        self.properties.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// A count (unit Count).
+    pub fn count(mut self, name: &'static str, value: u64) -> Invocation {
+        self.counts.push((name, value, "Count"));
+        self
+    }
+
+    /// A duration in milliseconds.
+    pub fn millis(mut self, name: &'static str, value: u64) -> Invocation {
+        self.counts.push((name, value, "Milliseconds"));
+        self
+    }
+
+    /// The EMF record, for tests.
+    pub fn record(&self) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        let mut line = Map::new();
+        let metrics: Vec<Value> = self
+            .counts
+            .iter()
+            .map(|(name, _, unit)| json!({"Name": name, "Unit": unit}))
+            .collect();
+        line.insert(
+            "_aws".into(),
+            json!({
+                "Timestamp": now,
+                "CloudWatchMetrics": [{
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [["Function"]],
+                    "Metrics": metrics,
+                }],
+            }),
+        );
+        line.insert("Function".into(), Value::from(self.function.as_str()));
+        for (k, v) in &self.properties {
+            line.insert(k.clone(), Value::from(v.as_str()));
+        }
+        for (name, value, _) in &self.counts {
+            line.insert((*name).into(), Value::from(*value));
+        }
+        Value::Object(line).to_string()
+    }
+
+    /// Writes the record to stdout.
+    pub fn emit(&self) {
+        println!("{}", self.record());
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_invocation_is_one_record_of_every_count() {
+        let line: Value = serde_json::from_str(
+            &Invocation::new("remediator")
+                .property("account", "111111111111")
+                .count("PrincipalsRemoved", 3)
+                .millis("DurationMs", 12)
+                .record(),
+        )
+        .unwrap();
+        let spec = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(
+            spec["Metrics"][0],
+            json!({"Name": "PrincipalsRemoved", "Unit": "Count"})
+        );
+        assert_eq!(
+            spec["Metrics"][1],
+            json!({"Name": "DurationMs", "Unit": "Milliseconds"})
+        );
+        assert_eq!(
+            (
+                line["PrincipalsRemoved"].as_u64(),
+                line["DurationMs"].as_u64()
+            ),
+            (Some(3), Some(12))
+        );
+        assert_eq!(line["account"], "111111111111");
+    }
+
     use super::*;
 
     #[test]

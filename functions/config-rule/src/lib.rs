@@ -576,6 +576,30 @@ fn check_account_id(account: &str, field: &str) -> Result<(), RuleError> {
     }
 }
 
+/// The invocation's metrics: shares judged, NON_COMPLIANT shares, outside principals,
+/// evaluations reported, members skipped, and how long it took.
+pub fn metrics(outcome: &RuleOutcome, millis: u64) -> ramguard::metrics::Invocation {
+    ramguard::metrics::Invocation::new("config-rule")
+        .property("account", &outcome.account)
+        .property("trigger", &outcome.trigger)
+        .count(
+            "SharesJudged",
+            (outcome.compliant + outcome.non_compliant + outcome.not_applicable) as u64,
+        )
+        .count("NonCompliantShares", outcome.non_compliant as u64)
+        .count(
+            "OutsidePrincipals",
+            outcome
+                .verdicts
+                .iter()
+                .map(|v| v.outside.len() as u64)
+                .sum(),
+        )
+        .count("PutEvaluationsCalls", outcome.put_evaluations_calls as u64)
+        .count("AccountsSkipped", u64::from(outcome.skipped.is_some()))
+        .millis("DurationMs", millis)
+}
+
 /// The share ARN a configuration item names: its `ARN`, or its resource id when that is an ARN,
 /// or an ARN built from the item's account, Region and id.
 fn share_arn(item: &ConfigurationItem, partition: &str) -> Result<String, RuleError> {

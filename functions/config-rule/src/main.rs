@@ -21,11 +21,16 @@ async fn main() -> Result<(), Error> {
         let handler = handler.clone();
         async move {
             let account = ramguard::aws::own_account(&event.context.invoked_function_arn);
+            let started = std::time::Instant::now();
             match handler.handle(event.payload, &account).await {
-                Ok(outcome) => Ok(serde_json::to_value(outcome).map_err(|e| Diagnostic {
-                    error_type: "Internal".into(),
-                    error_message: format!("the result could not be serialized: {e}"),
-                })?),
+                Ok(outcome) => {
+                    ramguard_config_rule::metrics(&outcome, started.elapsed().as_millis() as u64)
+                        .emit();
+                    Ok(serde_json::to_value(outcome).map_err(|e| Diagnostic {
+                        error_type: "Internal".into(),
+                        error_message: format!("the result could not be serialized: {e}"),
+                    })?)
+                }
                 Err(err) => {
                     let (error_type, error_message) = ramguard::failure::report(
                         "config-rule",

@@ -108,6 +108,17 @@ async fn sweep_judges_every_principal_form_and_status() {
         ),
         (2, 4, 2)
     );
+    let m: Value =
+        serde_json::from_str(&ramguard_config_rule::metrics(&outcome, 3).record()).unwrap();
+    assert_eq!(
+        (
+            m["SharesJudged"].as_u64(),
+            m["NonCompliantShares"].as_u64(),
+            m["OutsidePrincipals"].as_u64()
+        ),
+        (Some(8), Some(4), Some(4))
+    );
+    assert_eq!(m["_aws"]["CloudWatchMetrics"][0]["Namespace"], "ramguard");
 
     let got = results(&world.config()).await;
     assert_eq!(got[&inside].0, "COMPLIANT");

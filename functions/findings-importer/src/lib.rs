@@ -82,6 +82,20 @@ pub struct ImportOutcome {
     pub batch_import_calls: usize,
 }
 
+/// The invocation's metrics: findings imported (open) and resolved.
+pub fn metrics(outcome: &ImportOutcome, millis: u64) -> ramguard::metrics::Invocation {
+    ramguard::metrics::Invocation::new("findings-importer")
+        .property("account", &outcome.account)
+        .property("share_arn", &outcome.share_arn)
+        .count("FindingsImported", outcome.imported.len() as u64)
+        .count("FindingsResolved", outcome.resolved.len() as u64)
+        .count(
+            "BatchImportFindingsCalls",
+            outcome.batch_import_calls as u64,
+        )
+        .millis("DurationMs", millis)
+}
+
 /// The importer's long-lived state: clients and caches built once per Lambda instance.
 pub struct Importer {
     accounts: AccountConfigs,

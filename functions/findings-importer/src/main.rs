@@ -21,11 +21,19 @@ async fn main() -> Result<(), Error> {
         let importer = importer.clone();
         async move {
             let account = ramguard::aws::own_account(&event.context.invoked_function_arn);
+            let started = std::time::Instant::now();
             match importer.handle(event.payload, &account).await {
-                Ok(outcome) => Ok(serde_json::to_value(outcome).map_err(|e| Diagnostic {
-                    error_type: "Internal".into(),
-                    error_message: format!("the result could not be serialized: {e}"),
-                })?),
+                Ok(outcome) => {
+                    ramguard_findings_importer::metrics(
+                        &outcome,
+                        started.elapsed().as_millis() as u64,
+                    )
+                    .emit();
+                    Ok(serde_json::to_value(outcome).map_err(|e| Diagnostic {
+                        error_type: "Internal".into(),
+                        error_message: format!("the result could not be serialized: {e}"),
+                    })?)
+                }
                 Err(err) => {
                     let (error_type, error_message) = ramguard::failure::report(
                         "findings-importer",

@@ -118,6 +118,40 @@ impl Settings {
     }
 }
 
+/// The invocation's metrics: principals planned, removed and kept (outside the organization but
+/// left alone), shares refused, failed and unverified.
+pub fn metrics(report: &RemediationReport, millis: u64) -> ramguard::metrics::Invocation {
+    let outcome = |o: &str| report.shares.iter().filter(|s| s.outcome == o).count() as u64;
+    let removed = report
+        .shares
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter(|a| a.verified)
+        .count() as u64;
+    let kept = report
+        .shares
+        .iter()
+        .flat_map(|s| &s.kept)
+        .filter(|k| k.why != remediate::KeepReason::InOrganization)
+        .count() as u64;
+    let account = report
+        .shares
+        .first()
+        .map(|s| s.account.as_str())
+        .unwrap_or_default();
+    ramguard::metrics::Invocation::new("remediator")
+        .property("account", account)
+        .property("mode", report.mode.as_str())
+        .property("trigger", &report.trigger)
+        .count("PrincipalsPlanned", report.planned_removals as u64)
+        .count("PrincipalsRemoved", removed)
+        .count("PrincipalsKept", kept)
+        .count("SharesRefused", outcome("refused") + outcome("over-cap"))
+        .count("RemediationsFailed", outcome("failed"))
+        .count("RemediationsUnverified", outcome("unverified"))
+        .millis("DurationMs", millis)
+}
+
 /// Whether retrying a failed RAM call cannot help: reported, never retried.
 fn is_permanent(e: &AwsError) -> bool {
     remediate::PERMANENT_RAM_ERRORS

@@ -22,11 +22,16 @@ async fn main() -> Result<(), Error> {
         let remediator = remediator.clone();
         async move {
             let account = ramguard::aws::own_account(&event.context.invoked_function_arn);
+            let started = std::time::Instant::now();
             match remediator.handle(event.payload, &account).await {
-                Ok(report) => Ok(serde_json::to_value(report).map_err(|e| Diagnostic {
-                    error_type: "Internal".into(),
-                    error_message: format!("the result could not be serialized: {e}"),
-                })?),
+                Ok(report) => {
+                    ramguard_remediator::metrics(&report, started.elapsed().as_millis() as u64)
+                        .emit();
+                    Ok(serde_json::to_value(report).map_err(|e| Diagnostic {
+                        error_type: "Internal".into(),
+                        error_message: format!("the result could not be serialized: {e}"),
+                    })?)
+                }
                 Err(err) => {
                     let (error_type, error_message) =
                         ramguard::failure::report("remediator", err.error_type(), &err.to_string());

@@ -560,6 +560,17 @@ async fn suspended_associations_are_removed_like_associated_ones() {
         .unwrap();
     assert_eq!(report.shares[0].outcome, "remediated", "{report:?}");
     assert_eq!(report.shares[0].actions[0].principal, OUTSIDER);
+    let m: Value =
+        serde_json::from_str(&ramguard_remediator::metrics(&report, 7).record()).unwrap();
+    assert_eq!(
+        (
+            m["PrincipalsPlanned"].as_u64(),
+            m["PrincipalsRemoved"].as_u64(),
+            m["DurationMs"].as_u64()
+        ),
+        (Some(1), Some(1), Some(7))
+    );
+    assert_eq!(m["Function"], "remediator");
     assert!(matches!(
         associations(&world.ram(), &share).await[OUTSIDER].as_str(),
         "DISASSOCIATING" | "DISASSOCIATED"
