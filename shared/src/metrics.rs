@@ -7,6 +7,15 @@ use serde_json::{json, Map, Value};
 /// The CloudWatch namespace of every ramguard metric.
 pub const NAMESPACE: &str = "ramguard";
 
+/// The `Function` dimension: the deployed function's name (`AWS_LAMBDA_FUNCTION_NAME`, e.g.
+/// `ramguard-config-rule`, so two stacks' metrics stay apart), else ramguard's short name.
+fn function_dimension(short: &str) -> String {
+    std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+        .ok()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| short.to_string())
+}
+
 /// One EMF record: `name` = `value` (Count) for `function`, with `properties` (searchable in
 /// Logs Insights, not dimensions). Returns the line, for tests.
 pub fn record(function: &str, name: &str, value: u64, properties: &[(&str, &str)]) -> String {
@@ -26,7 +35,7 @@ pub fn record(function: &str, name: &str, value: u64, properties: &[(&str, &str)
             }],
         }),
     );
-    line.insert("Function".into(), Value::from(function));
+    line.insert("Function".into(), Value::from(function_dimension(function)));
     line.insert(name.into(), Value::from(value));
     for (k, v) in properties {
         line.insert((*k).into(), Value::from(*v));
@@ -105,7 +114,10 @@ impl Invocation {
                 }],
             }),
         );
-        line.insert("Function".into(), Value::from(self.function.as_str()));
+        line.insert(
+            "Function".into(),
+            Value::from(function_dimension(&self.function)),
+        );
         for (k, v) in &self.properties {
             line.insert(k.clone(), Value::from(v.as_str()));
         }

@@ -267,3 +267,64 @@ def test_resolve_drops_false_conditions():
     assert set(cfn.resolve(copy.deepcopy(template), {})["Resources"]) == {"X", "Y"}
     out = cfn.resolve(copy.deepcopy(template), {"P": "b"})
     assert set(out["Resources"]) == {"Y"} and out["Resources"]["Y"]["Properties"] == {}
+
+
+def emitted_metrics() -> set[str]:
+    """Every metric name the functions' code emits (Invocation counts and the Errors metric)."""
+    import re
+    names = {"Errors", "MemberRoleUnavailable"}
+    for f in ("config-rule", "findings-importer", "remediator"):
+        code = (cfn.ROOT / "functions" / f / "src" / "lib.rs").read_text()
+        names |= set(re.findall(r'\.(?:count|millis)\(\s*"(\w+)"', code))
+    return names
+
+
+def error_types() -> set[str]:
+    import re
+    code = (cfn.ROOT / "shared/src/failure.rs").read_text()
+    return set(re.findall(r'ErrorType::\w+ => "(\w+)"', code))
+
+
+def test_alarms_watch_metrics_the_functions_emit_under_the_deployed_names():
+    name = NAMES[0]
+    v = values(name)
+    alarms = resources(name, "AWS::CloudWatch::Alarm")
+    emitted = emitted_metrics()
+    ours = {}
+    for alarm_id, a in alarms.items():
+        p = a["Properties"]
+        stats = [m["MetricStat"]["Metric"] for m in p.get("Metrics", []) if "MetricStat" in m]
+        if p.get("Namespace") == "ramguard":
+            stats.append({"MetricName": p["MetricName"], "Dimensions": p["Dimensions"], "Namespace": "ramguard"})
+        for s in stats:
+            if s["Namespace"] != "ramguard":
+                continue
+            assert s["MetricName"] in emitted, (alarm_id, s["MetricName"])
+            dims = {d["Name"]: render(d["Value"], v) for d in s["Dimensions"]}
+            assert dims["Function"].startswith(f"{cfn.STACK}-"), dims
+            if "ErrorType" in dims:
+                assert dims["ErrorType"] in error_types(), dims
+            ours.setdefault(alarm_id, set()).add(s["MetricName"])
+    assert ours["RemediationNeedsAPersonAlarm"] == {"SharesRefused", "RemediationsFailed", "RemediationsUnverified"}
+    assert ours["FindingsNotImportedAlarm"] == {"Errors"}
+    assert ours["OrganizationUnreadableAlarm"] == {"Errors"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_dashboard_is_valid_json_over_emitted_metrics(name):
+    (dashboard,) = resources(name, "AWS::CloudWatch::Dashboard").values()
+    text, subs = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    v = dict(values(name))
+    for key, value in subs.items():
+        v[key] = "ramguard-dlq" if isinstance(value, dict) and "Fn::GetAtt" in value else render(value, v)
+    body = json.loads(render({"Fn::Sub": text}, v))
+    used = set()
+    for w in body["widgets"]:
+        for row in w["properties"]["metrics"]:
+            if isinstance(row[0], str) and row[0] == "ramguard":
+                used.add(row[1])
+            elif isinstance(row[0], str) and row[0] == ".":
+                used.add(row[1])
+    used.discard("ApproximateNumberOfMessagesVisible")
+    assert used and used <= emitted_metrics(), used - emitted_metrics()
+    assert any("Errors" in json.dumps(w) and "ErrorType" in json.dumps(w) for w in body["widgets"])

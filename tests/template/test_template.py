@@ -205,9 +205,10 @@ def test_eventbridge_wiring():
 
 def test_failures_raise_alarms():
     alarms = [r["Properties"] for r in R.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    watched = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["MetricName"] == "Errors"}
+    watched = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms
+               if a.get("Namespace") == "AWS/Lambda" and a["MetricName"] == "Errors"}
     assert watched == set(FUNCTIONS)
-    assert any(a["MetricName"] == "ApproximateNumberOfMessagesVisible" for a in alarms)
+    assert any(a.get("MetricName") == "ApproximateNumberOfMessagesVisible" for a in alarms)
     for a in alarms:
         assert a["AlarmActions"] == {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]}
     assert R["DeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True

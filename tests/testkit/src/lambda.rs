@@ -72,9 +72,23 @@ impl LambdaWatch {
             "AWS_SESSION_TOKEN",
             creds.session_token().unwrap_or_default(),
         )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+        // the functions' log lines, for tests that read them (RAMGUARD_FUNCTION_LOG=<file>)
+        match std::env::var("RAMGUARD_FUNCTION_LOG") {
+            Ok(path) if !path.is_empty() => {
+                let open = || {
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .expect("function log file")
+                };
+                cmd.stdout(open()).stderr(open());
+            }
+            _ => {
+                cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            }
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
