@@ -88,11 +88,14 @@ fn the_demo_runs_end_to_end() {
     );
 }
 
+/// `stats` aggregate: function, its field, the result's name.
+type Aggregate = (String, String, String);
+
 /// A small Logs Insights evaluator for the README's queries: `fields`, `filter` with `=`, `!=`,
 /// `ispresent(…)` joined by `and`, `stats count(*)|sum(f) as name … by f, …`, `sort`, `limit`.
 fn run_query(query: &str, lines: &[Map<String, Value>]) -> Vec<BTreeMap<String, Value>> {
     let mut rows: Vec<&Map<String, Value>> = lines.iter().collect();
-    let mut stats: Option<(Vec<(String, String, String)>, Vec<String>)> = None;
+    let mut stats: Option<(Vec<Aggregate>, Vec<String>)> = None;
     for command in query.split('|').map(str::trim) {
         let (verb, rest) = command.split_once(' ').unwrap_or((command, ""));
         match verb {
