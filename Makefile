@@ -17,6 +17,9 @@ help:
 ## The main job end to end on the stand-in: seeds a sample organization, runs the three built
 ## functions through the Lambda Runtime API (cargo lambda watch/invoke), prints a report.
 demo: standin-env
+	@echo "==> building the demo and the three functions (debug; the first build on a new machine takes several minutes)"
+	cargo build --locked -p ramguard-testkit --bin ramguard-demo -p ramguard-config-rule -p ramguard-findings-importer -p ramguard-remediator
+	@echo "==> running the demo"
 	cargo run --locked --quiet -p ramguard-testkit --bin ramguard-demo
 
 ## Every test: what .ci/run runs.

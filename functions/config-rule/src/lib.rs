@@ -35,9 +35,10 @@ pub const NEAR_REAL_TIME_EVENTS: [&str; 4] = [
 /// Why an invocation failed. Nothing is reported to Config when it does.
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
-    #[error("bad event: {0}")]
+    // inputs are echoed in these messages (serde's included): bounded
+    #[error("bad event: {}", failure::bounded(.0, 400))]
     BadEvent(String),
-    #[error("bad rule parameters: {0}")]
+    #[error("bad rule parameters: {}", failure::bounded(&.0.to_string(), 400))]
     Parameters(#[from] ParameterError),
     #[error("cannot read the organization, so no share is judged: {0}")]
     OrgSnapshot(AwsError),

@@ -6,6 +6,7 @@
 //! same stand-in. Faults and settings are scoped to an account for the same reason.
 
 pub mod lambda;
+pub mod mutate;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
