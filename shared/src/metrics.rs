@@ -85,6 +85,14 @@ impl Invocation {
         self
     }
 
+    /// The AWS calls (attempts, retries included) and throttled calls made since `before`, a
+    /// reading of [`crate::aws::calls::counts`] taken when the invocation started.
+    pub fn aws_calls_since(self, before: (u64, u64)) -> Invocation {
+        let (calls, throttles) = crate::aws::calls::counts();
+        self.count("AwsCalls", calls.saturating_sub(before.0))
+            .count("AwsThrottles", throttles.saturating_sub(before.1))
+    }
+
     /// A duration in milliseconds.
     pub fn millis(mut self, name: &'static str, value: u64) -> Invocation {
         self.counts.push((name, value, "Milliseconds"));

@@ -273,9 +273,10 @@ def emitted_metrics() -> set[str]:
     """Every metric name the functions' code emits (Invocation counts and the Errors metric)."""
     import re
     names = {"Errors", "MemberRoleUnavailable"}
-    for f in ("config-rule", "findings-importer", "remediator"):
-        code = (cfn.ROOT / "functions" / f / "src" / "lib.rs").read_text()
-        names |= set(re.findall(r'\.(?:count|millis)\(\s*"(\w+)"', code))
+    sources = [cfn.ROOT / "functions" / f / "src" / "lib.rs" for f in ("config-rule", "findings-importer", "remediator")]
+    sources.append(cfn.ROOT / "shared/src/metrics.rs")
+    for source in sources:
+        names |= set(re.findall(r'\.(?:count|millis)\(\s*"(\w+)"', source.read_text()))
     return names
 
 

@@ -168,8 +168,8 @@ impl RuleHandler {
         env_parameters: Parameters,
     ) -> RuleHandler {
         RuleHandler {
-            organizations: aws_sdk_organizations::Client::new(&base),
-            config: aws_sdk_config::Client::new(&base),
+            organizations: ramguard::aws::calls::organizations(&base),
+            config: ramguard::aws::calls::config(&base),
             accounts: AccountConfigs::new(base, "ramguard-config-rule"),
             org_cache: OrgCache::new(),
             rule_name,
@@ -255,8 +255,8 @@ impl RuleHandler {
             Ok(target) => target,
             Err(access) => return skip_or_fail(access, outcome, &rule_name),
         };
-        let ram = aws_sdk_ram::Client::new(&target);
-        let config = aws_sdk_config::Client::new(&target);
+        let ram = ramguard::aws::calls::ram(&target);
+        let config = ramguard::aws::calls::config(&target);
         let now = DateTime::from(std::time::SystemTime::now());
         let (evaluations, ordering) = if message_type == "ScheduledNotification" {
             outcome.trigger = "scheduled".into();
@@ -475,7 +475,7 @@ impl RuleHandler {
             }
         };
         let config = match &target {
-            Some(cfg) => aws_sdk_config::Client::new(cfg),
+            Some(cfg) => ramguard::aws::calls::config(cfg),
             None if region.is_some() => {
                 let cfg = self.config.config().to_builder();
                 aws_sdk_config::Client::from_conf(

@@ -360,6 +360,7 @@ async fn throttling_on_ram_and_organizations_loses_no_evaluation() {
             .standin
             .inject_fault(Fault::throttle(service, op, &account, 2));
     }
+    let (calls_before, throttles_before) = ramguard::aws::calls::counts();
     let out = handler(&world)
         .await
         .handle(scheduled(&world, &account, json!({})), &account)
@@ -367,6 +368,15 @@ async fn throttling_on_ram_and_organizations_loses_no_evaluation() {
         .unwrap();
     assert_eq!(out.non_compliant, 3);
     assert_eq!(results(&world.config()).await.len(), 3);
+    // the call counter saw the attempts and the eight throttled ones (other tests of this
+    // process may add to the same counters, never take from them)
+    let (calls, throttles) = ramguard::aws::calls::counts();
+    assert!(
+        throttles - throttles_before >= 8,
+        "{}",
+        throttles - throttles_before
+    );
+    assert!(calls - calls_before >= 8 + 6, "{}", calls - calls_before);
 }
 
 #[tokio::test]

@@ -114,7 +114,7 @@ fn now_millis() -> i64 {
 impl Importer {
     pub fn new(base: SdkConfig, rule_name: Option<String>, params: Parameters) -> Importer {
         Importer {
-            organizations: aws_sdk_organizations::Client::new(&base),
+            organizations: ramguard::aws::calls::organizations(&base),
             accounts: AccountConfigs::new(base, "ramguard-findings-importer"),
             org_cache: OrgCache::new(),
             rule_name,
@@ -206,8 +206,8 @@ impl Importer {
             }
             Err(other) => return Err(other.into()),
         };
-        let ram = aws_sdk_ram::Client::new(&target);
-        let securityhub = aws_sdk_securityhub::Client::new(&target);
+        let ram = ramguard::aws::calls::ram(&target);
+        let securityhub = ramguard::aws::calls::securityhub(&target);
         let now_ms = now_millis();
         let now = finding::format_millis(now_ms);
         let share = Box::pin(ram_api::share(&ram, &change.share_arn)).await?;

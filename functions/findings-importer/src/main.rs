@@ -22,12 +22,14 @@ async fn main() -> Result<(), Error> {
         async move {
             let account = ramguard::aws::own_account(&event.context.invoked_function_arn);
             let started = std::time::Instant::now();
+            let calls_before = ramguard::aws::calls::counts();
             match importer.handle(event.payload, &account).await {
                 Ok(outcome) => {
                     ramguard_findings_importer::metrics(
                         &outcome,
                         started.elapsed().as_millis() as u64,
                     )
+                    .aws_calls_since(calls_before)
                     .emit();
                     Ok(serde_json::to_value(outcome).map_err(|e| Diagnostic {
                         error_type: "Internal".into(),

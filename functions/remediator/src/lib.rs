@@ -270,7 +270,7 @@ struct Planned {
 impl Remediator {
     pub fn new(base: SdkConfig, settings: Settings) -> Remediator {
         Remediator {
-            organizations: aws_sdk_organizations::Client::new(&base),
+            organizations: ramguard::aws::calls::organizations(&base),
             accounts: AccountConfigs::new(base, "ramguard-remediator"),
             org_cache: OrgCache::new(),
             settings,
@@ -427,7 +427,7 @@ impl Remediator {
             }
             Err(other) => return Err(other.into()),
         };
-        let ram = aws_sdk_ram::Client::new(&config);
+        let ram = ramguard::aws::calls::ram(&config);
         let share = Box::pin(ram_api::share(&ram, &target.share_arn))
             .await
             .map_err(RemediationError::Read)?;
@@ -536,7 +536,7 @@ impl Remediator {
             report.actions = unchanged();
             return report;
         }
-        let ram = aws_sdk_ram::Client::new(&config);
+        let ram = ramguard::aws::calls::ram(&config);
         let principals: Vec<String> = plan.removals.iter().map(|r| r.principal.clone()).collect();
         if !principals.is_empty() {
             let refs: Vec<&str> = principals.iter().map(String::as_str).collect();
@@ -669,7 +669,7 @@ impl Remediator {
                 .fmt(aws_smithy_types::date_time::Format::DateTime)
                 .unwrap_or_default()
         );
-        let client = aws_sdk_securityhub::Client::new(config);
+        let client = ramguard::aws::calls::securityhub(config);
         match Box::pin(hub::add_note(&client, &ids, &text, "ramguard-remediator")).await {
             Ok(n) => n,
             Err(e) => {

@@ -23,9 +23,11 @@ async fn main() -> Result<(), Error> {
         async move {
             let account = ramguard::aws::own_account(&event.context.invoked_function_arn);
             let started = std::time::Instant::now();
+            let calls_before = ramguard::aws::calls::counts();
             match remediator.handle(event.payload, &account).await {
                 Ok(report) => {
                     ramguard_remediator::metrics(&report, started.elapsed().as_millis() as u64)
+                        .aws_calls_since(calls_before)
                         .emit();
                     Ok(serde_json::to_value(report).map_err(|e| Diagnostic {
                         error_type: "Internal".into(),

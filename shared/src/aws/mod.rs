@@ -1,5 +1,6 @@
 //! Thin adapters over the AWS SDK: each turns SDK calls into the plain types of this crate.
 
+pub mod calls;
 pub mod config;
 pub mod credentials;
 pub mod organizations;
