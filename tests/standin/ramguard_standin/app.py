@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from typing import Any, Callable, Iterable
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -65,6 +66,12 @@ class StandIn:
         account = _account_for(access_key, headers)
         with state.LOCK:
             state.CALLS[(account, service, operation or "?")] += 1
+        delay = state.latency_seconds(service)
+        if delay > 0:
+            time.sleep(delay)
+        if state.rate_limited(service, operation, account):
+            code, status, message = state.THROTTLE.get(service, ("ThrottlingException", 400, "Rate exceeded"))
+            return self._error(start_response, service, AwsError(code, message, status))
         fault = state.take_fault(service, operation, account)
         if fault is not None:
             return self._error(start_response, service, AwsError(fault.code, fault.message, fault.status))
@@ -209,6 +216,27 @@ class StandIn:
                 return {"settleSeconds": target.settle_seconds,
                         "emptyFirstPage": sorted(target.empty_first_page),
                         "configEvaluationSeconds": target.config_evaluation_seconds}
+        if path == "/_standin/performance" and method == "POST":
+            # {"latency": {"ram": {"fixedMs": 50, "jitterMs": 10}},
+            #  "rateLimits": [{"service": "organizations", "operation": "ListAccounts", "rate": 1, "burst": 2}]}
+            with state.LOCK:
+                for service, spec in (body.get("latency") or {}).items():
+                    lat = state.Latency(float(spec.get("fixedMs", 0)), float(spec.get("jitterMs", 0)))
+                    if lat.fixed_ms < 0 or lat.jitter_ms < 0:
+                        raise ValueError("latency must not be negative")
+                    state.LATENCY[service.lower()] = lat
+                for spec in body.get("rateLimits") or []:
+                    rate, burst = float(spec["rate"]), float(spec.get("burst", spec["rate"]))
+                    if rate <= 0 or burst < 1:
+                        raise ValueError("a rate limit needs rate > 0 and burst >= 1")
+                    state.RATE_LIMITS[(spec["service"].lower(), spec.get("operation") or "*")] = (rate, burst)
+                if body.get("clear"):
+                    state.LATENCY.clear()
+                    state.RATE_LIMITS.clear()
+                    state.BUCKETS.clear()
+                return {"latency": {s: l.__dict__ for s, l in state.LATENCY.items()},
+                        "rateLimits": [{"service": s, "operation": o, "rate": r, "burst": b}
+                                       for (s, o), (r, b) in state.RATE_LIMITS.items()]}
         if path == "/_standin/config/rule-event" and method == "POST":
             return configsvc.rule_event(body)
         if path == "/_standin/ram/share-state" and method == "POST":

@@ -39,6 +39,60 @@ SETTINGS = Settings()
 ACCOUNT_SETTINGS: dict[str, Settings] = {}  # per-account overrides, so parallel tests stay apart
 
 
+@dataclass
+class Latency:
+    """Added to every answer of a service: fixed milliseconds plus up to `jitter_ms` more."""
+    fixed_ms: float = 0.0
+    jitter_ms: float = 0.0
+
+
+@dataclass
+class Bucket:
+    """A token bucket per (account, service, operation): `rate` calls a second, `burst` at once;
+    a call that finds it empty is answered with the service's own throttling error."""
+    rate: float
+    burst: float
+    tokens: float = -1.0
+    at: float = 0.0
+
+    def take(self, now: float) -> bool:
+        if self.tokens < 0:
+            self.tokens, self.at = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+LATENCY: dict[str, Latency] = {}  # service -> latency (off unless set)
+RATE_LIMITS: dict[tuple[str, str], tuple[float, float]] = {}  # (service, operation or "*") -> (rate, burst)
+BUCKETS: dict[tuple[str, str, str], Bucket] = {}  # (account, service, operation)
+
+
+def latency_seconds(service: str) -> float:
+    with LOCK:
+        lat = LATENCY.get(service)
+        if lat is None:
+            return 0.0
+        return (lat.fixed_ms + _RNG.random() * lat.jitter_ms) / 1000.0
+
+
+def rate_limited(service: str, operation: str | None, account: str) -> bool:
+    """Whether this call finds its token bucket empty (no limit set: never)."""
+    op = operation or "?"
+    with LOCK:
+        limit = RATE_LIMITS.get((service, op)) or RATE_LIMITS.get((service, "*"))
+        if limit is None:
+            return False
+        key = (account, service, op)
+        bucket = BUCKETS.get(key)
+        if bucket is None or (bucket.rate, bucket.burst) != limit:
+            bucket = BUCKETS[key] = Bucket(*limit)
+        return not bucket.take(time.monotonic())
+
+
 def settings_for(account: str | None) -> Settings:
     return ACCOUNT_SETTINGS.get(account or "", SETTINGS)
 FAULTS: list[Fault] = []
@@ -103,3 +157,6 @@ def reset() -> None:
         ACCOUNT_SETTINGS.clear()
         FAULTS.clear()
         CALLS.clear()
+        LATENCY.clear()
+        RATE_LIMITS.clear()
+        BUCKETS.clear()

@@ -116,3 +116,33 @@ def test_faults_can_be_scoped_to_one_account(standin, org):
     with pytest.raises(ClientError) as exc:
         standin.client("ram", org["members"][0]).get_resource_shares(resourceOwner="SELF")
     assert code(exc) == "ThrottlingException"
+
+
+def test_latency_and_rate_limits_are_off_by_default_and_set_per_service(standin, org):
+    import time
+
+    from botocore.exceptions import ClientError
+    orgs = standin.client("organizations", MANAGEMENT)
+    ram = standin.client("ram", MANAGEMENT)
+    start = time.monotonic()
+    for _ in range(5):
+        ram.get_resource_shares(resourceOwner="SELF")
+    assert time.monotonic() - start < 1.0
+    out = standin.control("POST", "/_standin/performance", {
+        "latency": {"ram": {"fixedMs": 100, "jitterMs": 20}},
+        "rateLimits": [{"service": "organizations", "operation": "ListAccounts", "rate": 0.5, "burst": 2}]})
+    assert out["latency"]["ram"] == {"fixed_ms": 100.0, "jitter_ms": 20.0}
+    start = time.monotonic()
+    ram.get_resource_shares(resourceOwner="SELF")
+    assert 0.1 <= time.monotonic() - start < 0.5
+    # a burst of two, then the service's own throttling error, per account and operation
+    orgs.list_accounts()
+    orgs.list_accounts()
+    with pytest.raises(ClientError) as err:
+        orgs.list_accounts()
+    assert err.value.response["Error"]["Code"] == "TooManyRequestsException"
+    orgs.describe_organization()  # other operations are not limited
+    bad = standin.control("POST", "/_standin/performance", {"rateLimits": [{"service": "ram", "rate": 0}]})
+    assert bad["error"] == "BadControlRequest"
+    standin.control("POST", "/_standin/performance", {"clear": True})
+    orgs.list_accounts()
