@@ -24,6 +24,28 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{info, warn};
 
+/// The most NON_COMPLIANT shares an invocation's result lists.
+pub const MAX_VERDICTS_IN_RESULT: usize = 100;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl RuleOutcome {
+    /// Counts a verdict, and lists it when it is NON_COMPLIANT and the list has room.
+    fn record(&mut self, v: &ShareVerdict) {
+        self.outside_principals += v.external.len();
+        if v.compliance != Compliance::NonCompliant {
+            return;
+        }
+        if self.verdicts.len() < MAX_VERDICTS_IN_RESULT {
+            self.verdicts.push(summary(v));
+        } else {
+            self.verdicts_omitted += 1;
+        }
+    }
+}
+
 /// The RAM API calls (CloudTrail event names) that ask for an evaluation right away.
 pub const NEAR_REAL_TIME_EVENTS: [&str; 4] = [
     "CreateResourceShare",
@@ -77,8 +99,15 @@ pub struct RuleOutcome {
     /// missing): the invocation succeeds, so it is not retried into the dead-letter queue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Principals outside the organization across the shares judged.
+    pub outside_principals: usize,
+    /// The NON_COMPLIANT shares, at most [`MAX_VERDICTS_IN_RESULT`] of them: the result stays
+    /// small at any number of shares (Lambda's result limit is 6 MB).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub verdicts: Vec<VerdictSummary>,
+    /// NON_COMPLIANT shares left out of `verdicts`.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub verdicts_omitted: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,7 +364,7 @@ impl RuleHandler {
         for share in &shares {
             let verdict = evaluate(share, org, params, now);
             log_verdict(&verdict);
-            outcome.verdicts.push(summary(&verdict));
+            outcome.record(&verdict);
             seen.insert(share.arn.clone());
             evaluations.push(ShareEvaluation {
                 resource_id: share.arn.clone(),
@@ -393,7 +422,7 @@ impl RuleHandler {
             Some(share) => {
                 let verdict = evaluate(&share, org, params, now_secs());
                 log_verdict(&verdict);
-                outcome.verdicts.push(summary(&verdict));
+                outcome.record(&verdict);
                 Ok(vec![ShareEvaluation {
                     resource_id: share.arn.clone(),
                     compliance: verdict.compliance,
@@ -588,14 +617,7 @@ pub fn metrics(outcome: &RuleOutcome, millis: u64) -> ramguard::metrics::Invocat
             (outcome.compliant + outcome.non_compliant + outcome.not_applicable) as u64,
         )
         .count("NonCompliantShares", outcome.non_compliant as u64)
-        .count(
-            "OutsidePrincipals",
-            outcome
-                .verdicts
-                .iter()
-                .map(|v| v.outside.len() as u64)
-                .sum(),
-        )
+        .count("OutsidePrincipals", outcome.outside_principals as u64)
         .count("PutEvaluationsCalls", outcome.put_evaluations_calls as u64)
         .count("AccountsSkipped", u64::from(outcome.skipped.is_some()))
         .millis("DurationMs", millis)
