@@ -19,28 +19,11 @@ fn function_dimension(short: &str) -> String {
 /// One EMF record: `name` = `value` (Count) for `function`, with `properties` (searchable in
 /// Logs Insights, not dimensions). Returns the line, for tests.
 pub fn record(function: &str, name: &str, value: u64, properties: &[(&str, &str)]) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default();
-    let mut line = Map::new();
-    line.insert(
-        "_aws".into(),
-        json!({
-            "Timestamp": now,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [["Function"]],
-                "Metrics": [{"Name": name, "Unit": "Count"}],
-            }],
-        }),
-    );
-    line.insert("Function".into(), Value::from(function_dimension(function)));
-    line.insert(name.into(), Value::from(value));
-    for (k, v) in properties {
-        line.insert((*k).into(), Value::from(*v));
-    }
-    Value::Object(line).to_string()
+    properties
+        .iter()
+        .fold(Invocation::new(function), |i, (k, v)| i.property(k, v))
+        .count(name, value)
+        .record()
 }
 
 /// Writes one EMF record (see [`record`]) to stdout.
@@ -62,7 +45,7 @@ pub fn count_by(function: &str, name: &str, value: u64, dimension: (&str, &str))
 pub struct Invocation {
     function: String,
     properties: Vec<(String, String)>,
-    counts: Vec<(&'static str, u64, &'static str)>,
+    counts: Vec<(String, u64, &'static str)>,
 }
 
 impl Invocation {
@@ -80,8 +63,8 @@ impl Invocation {
     }
 
     /// A count (unit Count).
-    pub fn count(mut self, name: &'static str, value: u64) -> Invocation {
-        self.counts.push((name, value, "Count"));
+    pub fn count(mut self, name: &str, value: u64) -> Invocation {
+        self.counts.push((name.to_string(), value, "Count"));
         self
     }
 
@@ -94,8 +77,8 @@ impl Invocation {
     }
 
     /// A duration in milliseconds.
-    pub fn millis(mut self, name: &'static str, value: u64) -> Invocation {
-        self.counts.push((name, value, "Milliseconds"));
+    pub fn millis(mut self, name: &str, value: u64) -> Invocation {
+        self.counts.push((name.to_string(), value, "Milliseconds"));
         self
     }
 
@@ -130,7 +113,7 @@ impl Invocation {
             line.insert(k.clone(), Value::from(v.as_str()));
         }
         for (name, value, _) in &self.counts {
-            line.insert((*name).into(), Value::from(*value));
+            line.insert(name.clone(), Value::from(*value));
         }
         Value::Object(line).to_string()
     }

@@ -5,7 +5,7 @@
 use aws_sdk_ram::types::ResourceShareConfiguration;
 use ramguard::Parameters;
 use ramguard_config_rule::RuleHandler;
-use ramguard_testkit::{compliance_results, World, OUTSIDER};
+use ramguard_testkit::{compliance_results, create_share, World, OUTSIDER};
 use serde_json::json;
 
 const RULE: &str = "ramguard-ram-shares";
@@ -31,31 +31,21 @@ async fn a_service_principal_acting_for_an_outside_source_is_non_compliant() {
     world.config_rule(RULE, json!({})).await;
     let member = world.org.members[0].clone();
     let create = |name: &str, sources: Vec<String>| {
-        world
-            .ram()
-            .create_resource_share()
-            .name(name)
-            .principals("logs.amazonaws.com")
-            .set_sources(Some(sources))
-            .send()
+        create_share(
+            world
+                .ram()
+                .create_resource_share()
+                .name(name)
+                .principals("logs.amazonaws.com")
+                .set_sources(Some(sources)),
+        )
     };
-    let outside = create("outside-source", vec![member.clone(), OUTSIDER.into()])
-        .await
-        .unwrap()
-        .resource_share
-        .unwrap()
-        .resource_share_arn
-        .unwrap();
+    let outside = create("outside-source", vec![member.clone(), OUTSIDER.into()]).await;
     let inside = create(
         "inside-source",
         vec![member.clone(), format!("{}/r-ab12/", world.org.id)],
     )
-    .await
-    .unwrap()
-    .resource_share
-    .unwrap()
-    .resource_share_arn
-    .unwrap();
+    .await;
     sweep(&world, json!({})).await;
     let got = compliance_results(&world.config(), RULE).await;
     assert_eq!(
@@ -72,24 +62,20 @@ async fn a_service_principal_acting_for_an_outside_source_is_non_compliant() {
 async fn retained_access_on_leave_is_non_compliant_in_strict_mode() {
     let world = World::new(1).await;
     world.config_rule(RULE, json!({})).await;
-    let share = world
-        .ram()
-        .create_resource_share()
-        .name("retains")
-        .allow_external_principals(false)
-        .principals(world.org.members[0].as_str())
-        .resource_share_configuration(
-            ResourceShareConfiguration::builder()
-                .retain_sharing_on_account_leave_organization(true)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .resource_share
-        .unwrap()
-        .resource_share_arn
-        .unwrap();
+    let share = create_share(
+        world
+            .ram()
+            .create_resource_share()
+            .name("retains")
+            .allow_external_principals(false)
+            .principals(world.org.members[0].as_str())
+            .resource_share_configuration(
+                ResourceShareConfiguration::builder()
+                    .retain_sharing_on_account_leave_organization(true)
+                    .build(),
+            ),
+    )
+    .await;
     sweep(&world, json!({})).await;
     let got = compliance_results(&world.config(), RULE).await;
     assert_eq!(got[&share].0, "COMPLIANT");

@@ -7,7 +7,9 @@ use aws_sdk_securityhub::types::AwsSecurityFinding;
 use ramguard::finding::GENERATOR_ID;
 use ramguard::Parameters;
 use ramguard_findings_importer::{ImportError, Importer};
-use ramguard_testkit::{compliance_change, Fault, World, OUTSIDER, REGION, TEST_ROLE};
+use ramguard_testkit::{
+    compliance_change, create_share, Fault, World, OUTSIDER, REGION, TEST_ROLE,
+};
 use serde_json::{json, Value};
 
 const RULE: &str = "ramguard-ram-shares";
@@ -533,19 +535,15 @@ async fn findings_say_which_sources_are_outside_what_a_policy_share_needs_and_re
     let hub = world.securityhub();
 
     // a service principal that may act for an outside account
-    let sourced = world
-        .ram()
-        .create_resource_share()
-        .name("sourced")
-        .principals("logs.amazonaws.com")
-        .sources(OUTSIDER)
-        .send()
-        .await
-        .unwrap()
-        .resource_share
-        .unwrap()
-        .resource_share_arn
-        .unwrap();
+    let sourced = create_share(
+        world
+            .ram()
+            .create_resource_share()
+            .name("sourced")
+            .principals("logs.amazonaws.com")
+            .sources(OUTSIDER),
+    )
+    .await;
     imp.handle(change(&mgmt, &sourced, "NON_COMPLIANT", None), &mgmt)
         .await
         .unwrap();
@@ -587,24 +585,20 @@ async fn findings_say_which_sources_are_outside_what_a_policy_share_needs_and_re
     );
 
     // strict mode: retained access on leave has a finding of its own type and severity
-    let retains = world
-        .ram()
-        .create_resource_share()
-        .name("retains")
-        .allow_external_principals(false)
-        .principals(world.org.members[0].as_str())
-        .resource_share_configuration(
-            aws_sdk_ram::types::ResourceShareConfiguration::builder()
-                .retain_sharing_on_account_leave_organization(true)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .resource_share
-        .unwrap()
-        .resource_share_arn
-        .unwrap();
+    let retains = create_share(
+        world
+            .ram()
+            .create_resource_share()
+            .name("retains")
+            .allow_external_principals(false)
+            .principals(world.org.members[0].as_str())
+            .resource_share_configuration(
+                aws_sdk_ram::types::ResourceShareConfiguration::builder()
+                    .retain_sharing_on_account_leave_organization(true)
+                    .build(),
+            ),
+    )
+    .await;
     let strict = importer(
         &world,
         Parameters {
@@ -648,19 +642,15 @@ async fn a_finding_carries_the_shared_resources_and_permissions() {
     let mgmt = world.org.management.clone();
     world.enable_security_hub(&mgmt).await;
     let subnet = format!("arn:aws:ec2:{REGION}:{mgmt}:subnet/subnet-0123456789abcdef0");
-    let share = world
-        .ram()
-        .create_resource_share()
-        .name("with-subnet")
-        .principals(OUTSIDER)
-        .resource_arns(&subnet)
-        .send()
-        .await
-        .unwrap()
-        .resource_share
-        .unwrap()
-        .resource_share_arn
-        .unwrap();
+    let share = create_share(
+        world
+            .ram()
+            .create_resource_share()
+            .name("with-subnet")
+            .principals(OUTSIDER)
+            .resource_arns(&subnet),
+    )
+    .await;
     importer(&world, Parameters::default())
         .handle(change(&mgmt, &share, "NON_COMPLIANT", None), &mgmt)
         .await

@@ -625,6 +625,18 @@ impl World {
     }
 }
 
+/// Sends a CreateResourceShare request built by the test and returns the new share's ARN.
+pub async fn create_share(
+    req: aws_sdk_ram::operation::create_resource_share::builders::CreateResourceShareFluentBuilder,
+) -> String {
+    req.send()
+        .await
+        .expect("CreateResourceShare")
+        .resource_share
+        .and_then(|s| s.resource_share_arn)
+        .expect("the new share's ARN")
+}
+
 /// Registers a custom Lambda Config rule in the account `client` acts as.
 pub async fn put_config_rule(
     client: &aws_sdk_config::Client,
