@@ -277,7 +277,9 @@ class Dataset:
     def lower_bound(self) -> int:
         accounts = MEMBERS + 1
         org_pages = 1 + math.ceil(accounts / 20)
-        return (math.ceil(self.shares / 500) + math.ceil(self.associations / 500)
+        # shares, principal associations and source constraints (one page at least: the call
+        # is needed to know there are none) in pages of 500, evaluations in batches of 100
+        return (math.ceil(self.shares / 500) + math.ceil(self.associations / 500) + 1
                 + math.ceil(self.shares / 100) + org_pages)
 
 

@@ -4,7 +4,7 @@ the caller (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.h
 https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_roles.html). ramguard relies on
 that refusal to tell an account the member stack has not reached.
 
-Deviation: the test harnesses' own roles (`HARNESS_ROLES`) exist in every account, so tests can act
+Deviation: the test harnesses' and the benchmark's own roles (`HARNESS_ROLES`) exist in every account, so tests can act
 as any account without creating it first. Member roles are created like the StackSet creates
 them, through IAM (CreateRole) or the `/_standin/iam/role` control endpoint.
 """
@@ -17,7 +17,7 @@ from moto.iam.models import iam_backends
 
 from .protocol import AwsError
 
-HARNESS_ROLES = {"ramguard-test", "standin-test"}  # the Rust test harness's and the pytest fixtures'
+HARNESS_ROLES = {"ramguard-test", "standin-test", "bench"}  # the Rust tests', the pytest fixtures' and the benchmark's
 ROLE_ARN_RE = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
 TRUST = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
          '"Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}')
