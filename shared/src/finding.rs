@@ -294,13 +294,7 @@ fn exposed_text(exposure: &Exposure) -> Option<String> {
     if exposure.resources.is_empty() {
         return None;
     }
-    let mut types: Vec<&str> = exposure
-        .resources
-        .iter()
-        .map(|r| r.resource_type.as_str())
-        .collect();
-    types.sort_unstable();
-    types.dedup();
+    let types = exposure.resource_types();
     let n = exposure.resources.len();
     let mut text = format!(
         "Shared: {n} resource{} ({})",
@@ -449,13 +443,7 @@ fn build(
             "sharedResources".into(),
             exposure.resources.len().to_string(),
         );
-        let mut types: Vec<&str> = exposure
-            .resources
-            .iter()
-            .map(|r| r.resource_type.as_str())
-            .collect();
-        types.sort_unstable();
-        types.dedup();
+        let types = exposure.resource_types();
         other.insert(
             "sharedResourceTypes".into(),
             clip(&types.join(", "), MAX_OTHER_VALUE),

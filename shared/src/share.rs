@@ -187,3 +187,17 @@ pub struct Exposure {
     /// Permission names (`AWSRAMDefaultPermissionSubnet`, or a customer managed permission's).
     pub permissions: Vec<String>,
 }
+
+impl Exposure {
+    /// The distinct resource types the share carries, sorted.
+    pub fn resource_types(&self) -> Vec<&str> {
+        let mut types: Vec<&str> = self
+            .resources
+            .iter()
+            .map(|r| r.resource_type.as_str())
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        types
+    }
+}
