@@ -117,7 +117,7 @@ impl AccountConfigs {
             })?;
             let arn = member_role_arn(org.partition(), account, role);
             let cfg = in_region(assume_role(&self.base, &arn, self.session_name).await);
-            check_credentials(&cfg, account, &arn).await?;
+            let cfg = check_credentials(cfg, account, &arn).await?;
             tracing::info!(account = %account, role = %arn, "acting in member account through its role");
             cfg
         };
@@ -130,18 +130,25 @@ impl AccountConfigs {
 }
 
 /// Loads the configuration's credentials once, turning STS's refusal into
-/// [`AccountAccess::MemberRoleUnavailable`].
+/// [`AccountAccess::MemberRoleUnavailable`]; the configuration returned hands those credentials
+/// to its first use, so the check costs no second AssumeRole.
 async fn check_credentials(
-    cfg: &SdkConfig,
+    cfg: SdkConfig,
     account: &str,
     role_arn: &str,
-) -> Result<(), AccountAccess> {
-    use aws_credential_types::provider::ProvideCredentials;
+) -> Result<SdkConfig, AccountAccess> {
+    use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
     let Some(provider) = cfg.credentials_provider() else {
-        return Ok(());
+        return Ok(cfg);
     };
     match provider.provide_credentials().await {
-        Ok(_) => Ok(()),
+        Ok(first) => Ok(cfg
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(Primed {
+                first: std::sync::Mutex::new(Some(first)),
+                inner: provider,
+            }))
+            .build()),
         Err(e) => {
             let text = aws_smithy_types::error::display::DisplayErrorContext(&e).to_string();
             let message: String = text.chars().take(300).collect();
@@ -158,6 +165,28 @@ async fn check_credentials(
                 })
             }
         }
+    }
+}
+
+/// A provider that answers once with credentials already fetched, then asks `inner` (the
+/// SDK's identity cache keeps them until they near expiry).
+#[derive(Debug)]
+struct Primed {
+    first: std::sync::Mutex<Option<aws_credential_types::Credentials>>,
+    inner: aws_credential_types::provider::SharedCredentialsProvider,
+}
+
+impl aws_credential_types::provider::ProvideCredentials for Primed {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        if let Some(first) = self.first.lock().expect("primed credentials").take() {
+            return aws_credential_types::provider::future::ProvideCredentials::ready(Ok(first));
+        }
+        self.inner.provide_credentials()
     }
 }
 
