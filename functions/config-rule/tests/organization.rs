@@ -128,7 +128,10 @@ async fn a_member_without_the_member_role_is_skipped_until_the_stack_set_reaches
     assert_eq!(out.skipped, None);
     assert_eq!((out.non_compliant, out.put_evaluations_calls), (1, 1));
     // the role's credentials are fetched once: the up-front check's serve the calls too
-    assert_eq!(count(&world, &world.org.management, "AssumeRole") - assumed, 1);
+    assert_eq!(
+        count(&world, &world.org.management, "AssumeRole") - assumed,
+        1
+    );
 }
 
 #[tokio::test]
