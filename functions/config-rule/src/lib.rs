@@ -4,7 +4,7 @@
 //! ConfigurationItemChangeNotification and its oversized form (re-read one share live), and
 //! EventBridge "AWS API Call via CloudTrail" events from RAM (ask Config to run the rule now).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -12,20 +12,66 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::config::ConfigEvent;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
-use ramguard::aws::config::{self as config_api, ShareEvaluation, StartOutcome, RESOURCE_TYPE};
+use futures_util::StreamExt;
+use ramguard::aws::config::{
+    self as config_api, ShareEvaluation, StartOutcome, MAX_EVALUATIONS_PER_CALL, RESOURCE_TYPE,
+};
 use ramguard::aws::credentials::{AccountAccess, AccountConfigs};
 use ramguard::aws::organizations::OrgCache;
 use ramguard::aws::{ram as ram_api, AwsError};
+use ramguard::earlier::{EarlierResults, Report};
 use ramguard::failure::{self, ErrorType};
 use ramguard::params::ParameterError;
 use ramguard::principal::is_account_id;
-use ramguard::{evaluate, Compliance, OrgSnapshot, Parameters, ShareVerdict};
+use ramguard::share::SourceAssociation;
+use ramguard::{evaluate, Compliance, OrgSnapshot, Parameters, ResourceShare, ShareVerdict};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{info, warn};
 
 /// The most NON_COMPLIANT shares an invocation's result lists.
 pub const MAX_VERDICTS_IN_RESULT: usize = 100;
+/// How much of a sweep runs at once unless `SWEEP_CONCURRENCY` says otherwise: pages of shares
+/// whose associations are being read (or wait, read, to be judged), and PutEvaluations calls
+/// in flight.
+pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
+/// The largest `SWEEP_CONCURRENCY` accepted.
+pub const MAX_SWEEP_CONCURRENCY: usize = 64;
+
+/// `SWEEP_CONCURRENCY` as the function reads it: unset or blank is the default; anything but a
+/// whole number from 1 to [`MAX_SWEEP_CONCURRENCY`] is refused.
+pub fn sweep_concurrency(value: Option<&str>) -> Result<usize, String> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(DEFAULT_SWEEP_CONCURRENCY),
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_SWEEP_CONCURRENCY).contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "SWEEP_CONCURRENCY {:?} is not a whole number from 1 to {MAX_SWEEP_CONCURRENCY}",
+                    failure::bounded(v, 32)
+                )
+            }),
+    }
+}
+
+/// Counts one verdict's compliance.
+fn count(outcome: &mut RuleOutcome, c: Compliance) {
+    match c {
+        Compliance::Compliant => outcome.compliant += 1,
+        Compliance::NonCompliant => outcome.non_compliant += 1,
+        Compliance::NotApplicable => outcome.not_applicable += 1,
+    }
+}
+
+/// What flows from the share reader to the judge: a page of shares with their principal
+/// associations, or the end of the listing. Only an explicit end lets the judge conclude that a
+/// share Config holds a result for is gone; a reader that stops early never ends the listing.
+enum SharePage {
+    Shares(Vec<ResourceShare>),
+    End,
+}
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
@@ -93,6 +139,9 @@ pub struct RuleOutcome {
     pub non_compliant: usize,
     pub not_applicable: usize,
     pub put_evaluations_calls: usize,
+    /// Shares whose result Config already held as judged now, so not sent again (sweeps only).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub evaluations_unchanged: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evaluation_started: Option<bool>,
     /// Why nothing was evaluated in the account, when nothing could be (e.g. its member role is
@@ -160,6 +209,8 @@ pub struct RuleHandler {
     pub env_parameters: Parameters,
     /// The rule's name per (account, Region), as found with DescribeConfigRules.
     rule_names: Mutex<HashMap<(String, String), String>>,
+    /// How much of a sweep runs at once (1: every call after the other).
+    pub sweep_concurrency: usize,
 }
 
 fn parse_time(s: &str, field: &str) -> Result<DateTime, RuleError> {
@@ -204,6 +255,7 @@ impl RuleHandler {
             rule_name,
             env_parameters,
             rule_names: Mutex::default(),
+            sweep_concurrency: DEFAULT_SWEEP_CONCURRENCY,
         }
     }
 
@@ -287,7 +339,7 @@ impl RuleHandler {
         let ram = ramguard::aws::calls::ram(&target);
         let config = ramguard::aws::calls::config(&target);
         let now = DateTime::from(std::time::SystemTime::now());
-        let (evaluations, ordering) = if message_type == "ScheduledNotification" {
+        if message_type == "ScheduledNotification" {
             outcome.trigger = "scheduled".into();
             let ordering = parse_time(
                 invoking
@@ -296,11 +348,18 @@ impl RuleHandler {
                     .unwrap_or_default(),
                 "notificationCreationTime",
             )?;
-            (
-                self.sweep(&ram, &config, &rule_name, &org, &params, &mut outcome)
-                    .await?,
+            let ordering = ordering_timestamp(ordering, now);
+            let sweep = Sweep {
+                ram: &ram,
+                config: &config,
+                rule_name: &rule_name,
+                org: &org,
+                params: &params,
+                token: &token,
                 ordering,
-            )
+                width: self.sweep_concurrency.max(1),
+            };
+            sweep.run(&mut outcome).await?;
         } else {
             outcome.trigger = "change".into();
             let item = invoking
@@ -312,9 +371,10 @@ impl RuleHandler {
                 .clone()
                 .or(invoking.notification_creation_time.clone())
                 .unwrap_or_default();
-            let ordering = parse_time(&when, "configurationItemCaptureTime")?;
-            (
-                self.one_share(
+            let ordering =
+                ordering_timestamp(parse_time(&when, "configurationItemCaptureTime")?, now);
+            let evaluations = self
+                .one_share(
                     &ram,
                     &item,
                     event.event_left_scope,
@@ -322,20 +382,13 @@ impl RuleHandler {
                     &params,
                     &mut outcome,
                 )
-                .await?,
-                ordering,
-            )
-        };
-        for e in &evaluations {
-            match e.compliance {
-                Compliance::Compliant => outcome.compliant += 1,
-                Compliance::NonCompliant => outcome.non_compliant += 1,
-                Compliance::NotApplicable => outcome.not_applicable += 1,
+                .await?;
+            for e in &evaluations {
+                count(&mut outcome, e.compliance);
             }
+            outcome.put_evaluations_calls =
+                config_api::put_evaluations(&config, &token, &evaluations, ordering).await?;
         }
-        let ordering = ordering_timestamp(ordering, now);
-        outcome.put_evaluations_calls =
-            config_api::put_evaluations(&config, &token, &evaluations, ordering).await?;
         info!(
             rule = %rule_name,
             account = %account,
@@ -343,46 +396,11 @@ impl RuleHandler {
             compliant = outcome.compliant,
             non_compliant = outcome.non_compliant,
             not_applicable = outcome.not_applicable,
+            evaluations_unchanged = outcome.evaluations_unchanged,
+            put_evaluations_calls = outcome.put_evaluations_calls,
             "evaluations reported to AWS Config"
         );
         Ok(outcome)
-    }
-
-    async fn sweep(
-        &self,
-        ram: &aws_sdk_ram::Client,
-        config: &aws_sdk_config::Client,
-        rule_name: &str,
-        org: &OrgSnapshot,
-        params: &Parameters,
-        outcome: &mut RuleOutcome,
-    ) -> Result<Vec<ShareEvaluation>, RuleError> {
-        let shares = ram_api::owned_shares(ram).await?;
-        let now = now_secs();
-        let mut evaluations = Vec::with_capacity(shares.len());
-        let mut seen = BTreeSet::new();
-        for share in &shares {
-            let verdict = evaluate(share, org, params, now);
-            log_verdict(&verdict);
-            outcome.record(&verdict);
-            seen.insert(share.arn.clone());
-            evaluations.push(ShareEvaluation {
-                resource_id: share.arn.clone(),
-                compliance: verdict.compliance,
-                annotation: verdict.annotation,
-            });
-        }
-        for gone in config_api::judged_resources(config, rule_name).await? {
-            if !seen.contains(&gone) {
-                info!(share_arn = %gone, verdict = "NOT_APPLICABLE", reason = "share no longer exists", "verdict");
-                evaluations.push(ShareEvaluation {
-                    resource_id: gone,
-                    compliance: Compliance::NotApplicable,
-                    annotation: "The resource share no longer exists.".into(),
-                });
-            }
-        }
-        Ok(evaluations)
     }
 
     async fn one_share(
@@ -563,6 +581,177 @@ impl RuleHandler {
                 .insert(key.clone(), name.clone());
         }
         Ok(found)
+    }
+}
+
+/// One scheduled sweep of an account's shares in one Region, pipelined: share pages are listed
+/// while earlier pages' associations are read (up to `width` pages at once), each page is
+/// judged as it arrives, and evaluations go to Config in batches of 100 as they fill (up to
+/// `width` calls at once). The results Config already holds are read alongside; a share whose
+/// result is unchanged is not sent again, and a share Config holds a result for that the
+/// complete listing no longer has becomes NOT_APPLICABLE. With `width` 1 every call waits for
+/// the one before it.
+struct Sweep<'a> {
+    ram: &'a aws_sdk_ram::Client,
+    config: &'a aws_sdk_config::Client,
+    rule_name: &'a str,
+    org: &'a OrgSnapshot,
+    params: &'a Parameters,
+    token: &'a str,
+    ordering: DateTime,
+    width: usize,
+}
+
+type SourcesByShare = HashMap<String, Vec<SourceAssociation>>;
+
+async fn with_principals(
+    ram: &aws_sdk_ram::Client,
+    page: Result<Vec<ResourceShare>, AwsError>,
+) -> Result<Vec<ResourceShare>, RuleError> {
+    let mut page = page?;
+    ram_api::attach_principals(ram, &mut page).await?;
+    Ok(page)
+}
+
+async fn next_batch(
+    mut rx: tokio::sync::mpsc::Receiver<Vec<ShareEvaluation>>,
+) -> Option<(
+    Vec<ShareEvaluation>,
+    tokio::sync::mpsc::Receiver<Vec<ShareEvaluation>>,
+)> {
+    rx.recv().await.map(|batch| (batch, rx))
+}
+
+async fn put_batch(
+    config: &aws_sdk_config::Client,
+    token: &str,
+    batch: Vec<ShareEvaluation>,
+    ordering: DateTime,
+) -> Result<usize, AwsError> {
+    config_api::put_evaluations(config, token, &batch, ordering).await
+}
+
+impl Sweep<'_> {
+    async fn earlier_and_sources(&self) -> Result<(EarlierResults, SourcesByShare), RuleError> {
+        let (earlier, sources) = tokio::try_join!(
+            config_api::earlier_results(self.config, self.rule_name),
+            ram_api::owned_sources(self.ram),
+        )?;
+        Ok((earlier, sources))
+    }
+
+    async fn run(&self, outcome: &mut RuleOutcome) -> Result<(), RuleError> {
+        let width = self.width;
+        let known = if width == 1 {
+            Some(self.earlier_and_sources().await?)
+        } else {
+            None
+        };
+        let (page_tx, mut page_rx) = tokio::sync::mpsc::channel::<SharePage>(width);
+        let (batch_tx, batch_rx) = tokio::sync::mpsc::channel::<Vec<ShareEvaluation>>(width);
+        let ram = self.ram;
+        let judged = &mut *outcome;
+
+        let read = async move {
+            let mut pages = std::pin::pin!(ram_api::owned_share_pages(ram)
+                .map(|page| with_principals(ram, page))
+                .buffered(width));
+            while let Some(page) = pages.next().await {
+                if page_tx.send(SharePage::Shares(page?)).await.is_err() {
+                    return Ok(()); // the judge stopped: its error is the invocation's
+                }
+            }
+            let _ = page_tx.send(SharePage::End).await;
+            Ok::<_, RuleError>(())
+        };
+
+        let judge = async move {
+            let outcome = judged;
+            let (mut earlier, mut sources) = match known {
+                Some(k) => k,
+                None => self.earlier_and_sources().await?,
+            };
+            let now = now_secs();
+            let mut pending: Vec<ShareEvaluation> = Vec::with_capacity(MAX_EVALUATIONS_PER_CALL);
+            let mut batches = 0usize;
+            let mut ended = false;
+            while let Some(page) = page_rx.recv().await {
+                let shares = match page {
+                    SharePage::Shares(shares) => shares,
+                    SharePage::End => {
+                        ended = true;
+                        break;
+                    }
+                };
+                for mut share in shares {
+                    share.sources = sources.remove(&share.arn).unwrap_or_default();
+                    let verdict = evaluate(&share, self.org, self.params, now);
+                    log_verdict(&verdict);
+                    outcome.record(&verdict);
+                    count(outcome, verdict.compliance);
+                    match earlier.observe(
+                        &verdict.share_arn,
+                        verdict.compliance,
+                        &verdict.annotation,
+                    ) {
+                        Report::Unchanged => outcome.evaluations_unchanged += 1,
+                        Report::Send => pending.push(ShareEvaluation {
+                            resource_id: verdict.share_arn,
+                            compliance: verdict.compliance,
+                            annotation: verdict.annotation,
+                        }),
+                    }
+                    if pending.len() == MAX_EVALUATIONS_PER_CALL {
+                        batches += 1;
+                        if batch_tx.send(std::mem::take(&mut pending)).await.is_err() {
+                            return Ok(()); // the sender stopped: its error is the invocation's
+                        }
+                    }
+                }
+            }
+            if !ended {
+                // the reader failed; its error ends the invocation, and no share is called gone
+                return Ok(());
+            }
+            for gone in earlier.unobserved() {
+                info!(share_arn = %gone, verdict = "NOT_APPLICABLE", reason = "share no longer exists", "verdict");
+                count(outcome, Compliance::NotApplicable);
+                pending.push(ShareEvaluation {
+                    resource_id: gone,
+                    compliance: Compliance::NotApplicable,
+                    annotation: "The resource share no longer exists.".into(),
+                });
+                if pending.len() == MAX_EVALUATIONS_PER_CALL {
+                    batches += 1;
+                    if batch_tx.send(std::mem::take(&mut pending)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            // one call at least, so that Config has the invocation's report even when every
+            // result stands (PutEvaluations takes an empty list of evaluations)
+            if !pending.is_empty() || batches == 0 {
+                let _ = batch_tx.send(pending).await;
+            }
+            Ok::<_, RuleError>(())
+        };
+
+        let (config, token, ordering) = (self.config, self.token, self.ordering);
+        let send = async move {
+            let batches = futures_util::stream::unfold(batch_rx, next_batch);
+            let mut calls = std::pin::pin!(batches
+                .map(|batch| put_batch(config, token, batch, ordering))
+                .buffer_unordered(width));
+            let mut total = 0usize;
+            while let Some(sent) = calls.next().await {
+                total += sent?;
+            }
+            Ok::<_, RuleError>(total)
+        };
+
+        let ((), (), calls) = tokio::try_join!(read, judge, send)?;
+        outcome.put_evaluations_calls = calls;
+        Ok(())
     }
 }
 

@@ -12,11 +12,17 @@ async fn main() -> Result<(), Error> {
     ramguard::logging::init();
     let env_parameters = Parameters::from_env().map_err(|e| format!("configuration: {e}"))?;
     let config = ramguard::aws::lambda_sdk_config().await;
-    let handler = Arc::new(RuleHandler::new(
+    let sweep_concurrency = ramguard_config_rule::sweep_concurrency(
+        ramguard::aws::env_text("SWEEP_CONCURRENCY").as_deref(),
+    )
+    .map_err(|e| format!("configuration: {e}"))?;
+    let mut handler = RuleHandler::new(
         config,
         ramguard::aws::env_text("CONFIG_RULE_NAME"),
         env_parameters,
-    ));
+    );
+    handler.sweep_concurrency = sweep_concurrency;
+    let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = handler.clone();
         async move {

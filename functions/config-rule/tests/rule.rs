@@ -365,7 +365,6 @@ async fn throttling_on_ram_and_organizations_loses_no_evaluation() {
         ("ram", "GetResourceShares"),
         ("ram", "GetResourceShareAssociations"),
         ("organizations", "ListAccounts"),
-        ("organizations", "DescribeOrganization"),
     ] {
         world
             .standin
@@ -379,15 +378,15 @@ async fn throttling_on_ram_and_organizations_loses_no_evaluation() {
         .unwrap();
     assert_eq!(out.non_compliant, 3);
     assert_eq!(results(&world.config()).await.len(), 3);
-    // the call counter saw the attempts and the eight throttled ones (other tests of this
+    // the call counter saw the attempts and the six throttled ones (other tests of this
     // process may add to the same counters, never take from them)
     let (calls, throttles) = ramguard::aws::calls::counts();
     assert!(
-        throttles - throttles_before >= 8,
+        throttles - throttles_before >= 6,
         "{}",
         throttles - throttles_before
     );
-    assert!(calls - calls_before >= 8 + 6, "{}", calls - calls_before);
+    assert!(calls - calls_before >= 6 + 6, "{}", calls - calls_before);
 }
 
 #[tokio::test]
@@ -453,7 +452,7 @@ async fn bad_input_is_an_error_and_reports_nothing() {
     // a failing org snapshot is an error, never a COMPLIANT
     world.standin.inject_fault(Fault::always(
         "organizations",
-        "DescribeOrganization",
+        "ListAccounts",
         "AccessDeniedException",
         &account,
     ));
@@ -555,12 +554,13 @@ async fn the_org_snapshot_is_cached_for_its_ttl() {
     world.config_rule(RULE, json!({})).await;
     let account = world.org.management.clone();
     let h = handler(&world).await;
+    // one snapshot of this organization is one ListAccounts page
     let describe_calls = || {
         world
             .standin
             .calls(&account)
             .into_iter()
-            .filter(|c| c.operation == "DescribeOrganization")
+            .filter(|c| c.operation == "ListAccounts")
             .map(|c| c.count)
             .sum::<u64>()
     };
@@ -582,4 +582,86 @@ async fn the_org_snapshot_is_cached_for_its_ttl() {
         3,
         "TTL 0 reads the organization every time"
     );
+}
+
+#[tokio::test]
+async fn a_steady_sweep_sends_only_what_changed_and_a_deleted_share_becomes_not_applicable() {
+    let world = World::new(1).await;
+    world.config_rule(RULE, json!({})).await;
+    let account = world.org.management.clone();
+    let member = world.org.members[0].clone();
+    let outside = world.share("outside", true, &[OUTSIDER]).await;
+    let inside = world.share("inside", true, &[&member]).await;
+    let gone = world.share("gone", true, &[&member]).await;
+    let h = handler(&world).await;
+    let sweep = || async {
+        h.handle(scheduled(&world, &account, json!({})), &account)
+            .await
+            .expect("sweep")
+    };
+
+    let first = sweep().await;
+    assert_eq!((first.compliant, first.non_compliant), (2, 1));
+    assert_eq!(first.evaluations_unchanged, 0);
+    let before = results(&world.config()).await;
+    assert_eq!(before.len(), 3);
+
+    // nothing changed: every result stands, one PutEvaluations call (empty) reports the run
+    let steady = sweep().await;
+    assert_eq!((steady.compliant, steady.non_compliant), (2, 1));
+    assert_eq!(steady.evaluations_unchanged, 3);
+    assert_eq!(steady.put_evaluations_calls, 1);
+    assert_eq!(results(&world.config()).await, before);
+
+    // one share gains an outsider, one is deleted: exactly those two are sent
+    world
+        .ram()
+        .associate_resource_share()
+        .resource_share_arn(&inside)
+        .principals(format!("arn:aws:iam::{OUTSIDER}:role/partner"))
+        .send()
+        .await
+        .expect("associate");
+    world
+        .ram()
+        .delete_resource_share()
+        .resource_share_arn(&gone)
+        .send()
+        .await
+        .expect("delete");
+    let changed = sweep().await;
+    assert_eq!(changed.evaluations_unchanged, 1, "{changed:?}");
+    let after = results(&world.config()).await;
+    assert_eq!(after[&outside], before[&outside]);
+    assert_eq!(after[&inside].0, "NON_COMPLIANT");
+    assert_eq!(after[&gone].0, "NOT_APPLICABLE", "{after:?}");
+}
+
+#[tokio::test]
+async fn a_listing_that_fails_calls_no_share_gone() {
+    let world = World::new(1).await;
+    world.config_rule(RULE, json!({})).await;
+    let account = world.org.management.clone();
+    world.share("a", true, &[OUTSIDER]).await;
+    world.share("b", true, &[&world.org.members[0]]).await;
+    let h = handler(&world).await;
+    h.handle(scheduled(&world, &account, json!({})), &account)
+        .await
+        .expect("sweep");
+    let before = results(&world.config()).await;
+    world.standin.inject_fault(Fault::always(
+        "ram",
+        "GetResourceShareAssociations",
+        "AccessDeniedException",
+        &account,
+    ));
+    let err = h
+        .handle(scheduled(&world, &account, json!({})), &account)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("GetResourceShareAssociations"),
+        "{err}"
+    );
+    assert_eq!(results(&world.config()).await, before, "no result replaced");
 }

@@ -503,7 +503,7 @@ async fn bad_and_foreign_events() {
     // a missing organization: no guess, an error
     world.standin.inject_fault(Fault::always(
         "organizations",
-        "DescribeOrganization",
+        "ListAccounts",
         "AWSOrganizationsNotInUseException",
         &mgmt,
     ));

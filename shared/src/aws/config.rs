@@ -4,6 +4,7 @@ use aws_sdk_config::types::{ComplianceType, Evaluation};
 use aws_smithy_types::DateTime;
 
 use crate::aws::AwsError;
+use crate::earlier::EarlierResults;
 use crate::evaluate::Compliance;
 
 /// The resource type ramguard evaluates.
@@ -27,7 +28,10 @@ fn compliance_type(c: Compliance) -> ComplianceType {
     }
 }
 
-/// Reports evaluations in batches of at most 100; returns the number of calls made.
+/// Reports evaluations in batches of at most 100; returns the number of calls made. No
+/// evaluations is one call with an empty list: the invocation still reports to Config
+/// (`Evaluations` is optional, 0 to 100 items:
+/// https://docs.aws.amazon.com/config/latest/APIReference/API_PutEvaluations.html).
 pub async fn put_evaluations(
     client: &aws_sdk_config::Client,
     result_token: &str,
@@ -35,7 +39,12 @@ pub async fn put_evaluations(
     ordering: DateTime,
 ) -> Result<usize, AwsError> {
     let mut calls = 0;
-    for batch in evaluations.chunks(MAX_EVALUATIONS_PER_CALL) {
+    let batches: Vec<&[ShareEvaluation]> = if evaluations.is_empty() {
+        vec![&[]]
+    } else {
+        evaluations.chunks(MAX_EVALUATIONS_PER_CALL).collect()
+    };
+    for batch in batches {
         let mut req = client.put_evaluations().result_token(result_token);
         for e in batch {
             let mut b = Evaluation::builder()
@@ -77,28 +86,46 @@ pub async fn put_evaluations(
     Ok(calls)
 }
 
-/// Resources of ramguard's type that the rule last judged COMPLIANT or NON_COMPLIANT.
-pub async fn judged_resources(
+/// The results Config holds for the rule on resources of ramguard's type, COMPLIANT and
+/// NON_COMPLIANT (a NOT_APPLICABLE result needs no replacing), held compactly: ⌈results/100⌉
+/// GetComplianceDetailsByConfigRule calls (100 is the call's largest page).
+pub async fn earlier_results(
     client: &aws_sdk_config::Client,
     rule_name: &str,
-) -> Result<Vec<String>, AwsError> {
-    let results = crate::collect_pages!(
-        "GetComplianceDetailsByConfigRule",
-        client
-            .get_compliance_details_by_config_rule()
-            .config_rule_name(rule_name)
-            .compliance_types(ComplianceType::Compliant)
-            .compliance_types(ComplianceType::NonCompliant)
-            .limit(100)
-            .into_paginator(),
-        evaluation_results
-    )?;
-    Ok(results
-        .into_iter()
-        .filter_map(|r| r.evaluation_result_identifier?.evaluation_result_qualifier)
-        .filter(|q| q.resource_type.as_deref() == Some(RESOURCE_TYPE))
-        .filter_map(|q| q.resource_id)
-        .collect())
+) -> Result<EarlierResults, AwsError> {
+    let mut held = EarlierResults::new();
+    let mut pages = client
+        .get_compliance_details_by_config_rule()
+        .config_rule_name(rule_name)
+        .compliance_types(ComplianceType::Compliant)
+        .compliance_types(ComplianceType::NonCompliant)
+        .limit(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("GetComplianceDetailsByConfigRule", e))?;
+        for r in page.evaluation_results.unwrap_or_default() {
+            let compliance = match r.compliance_type {
+                Some(ComplianceType::Compliant) => Compliance::Compliant,
+                Some(ComplianceType::NonCompliant) => Compliance::NonCompliant,
+                _ => continue,
+            };
+            let Some(q) = r
+                .evaluation_result_identifier
+                .and_then(|i| i.evaluation_result_qualifier)
+            else {
+                continue;
+            };
+            if q.resource_type.as_deref() != Some(RESOURCE_TYPE) {
+                continue;
+            }
+            if let Some(id) = q.resource_id {
+                held.insert(&id, compliance, r.annotation.as_deref().unwrap_or_default());
+            }
+        }
+    }
+    held.seal();
+    Ok(held)
 }
 
 /// Outcome of asking Config to run a rule now.

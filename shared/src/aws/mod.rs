@@ -57,16 +57,21 @@ macro_rules! collect_pages {
     }};
 }
 
+/// The retry policy of every ramguard client: more patient than the SDK's default
+/// (Organizations and RAM throttle without published quotas): six attempts, backoff up to eight
+/// seconds, in the adaptive mode, where a throttled client also slows its own rate of calls
+/// (what a sweep with several calls in flight needs).
+pub fn retry_config() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::adaptive()
+        .with_max_attempts(6)
+        .with_max_backoff(std::time::Duration::from_secs(8))
+}
+
 /// The SDK configuration every ramguard function starts from: the Lambda environment's
-/// credentials and Region, and more patient retries than the SDK's default (Organizations and
-/// RAM throttle without published quotas): six attempts, backoff up to eight seconds.
+/// credentials and Region, and [`retry_config`].
 pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(
-            aws_config::retry::RetryConfig::standard()
-                .with_max_attempts(6)
-                .with_max_backoff(std::time::Duration::from_secs(8)),
-        )
+        .retry_config(retry_config())
         .load()
         .await
 }

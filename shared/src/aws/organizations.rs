@@ -1,5 +1,4 @@
-//! The org snapshot from Organizations: DescribeOrganization + paginated ListAccounts, cached
-//! across warm invocations.
+//! The org snapshot from Organizations: paginated ListAccounts, cached across warm invocations.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -7,38 +6,67 @@ use std::time::{Duration, Instant};
 use crate::aws::AwsError;
 use crate::org::{MemberAccount, OrgSnapshot};
 
-/// Reads the organization: one DescribeOrganization and ListAccounts pages of 20 (an empty page
-/// with a token does not end the listing). Throttling is retried by the client's retry policy.
+/// The organization's ARN, id and management account, read from a member account's ARN:
+/// `arn:<partition>:organizations::<management account>:account/o-<org id>/<account id>`
+/// (the Account type's `Arn` pattern,
+/// https://docs.aws.amazon.com/organizations/latest/APIReference/API_Account.html, and "ARN
+/// formats supported by Organizations" in the Service Authorization Reference).
+pub fn organization_of_account_arn(arn: &str) -> Option<(String, String, String)> {
+    let mut parts = arn.splitn(6, ':');
+    let (arn_lit, partition, service, region, management, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if arn_lit != "arn" || service != "organizations" || !region.is_empty() {
+        return None;
+    }
+    if !crate::principal::is_account_id(management) || partition.is_empty() {
+        return None;
+    }
+    let mut path = resource.split('/');
+    let (kind, org_id, account) = (path.next()?, path.next()?, path.next()?);
+    if kind != "account"
+        || path.next().is_some()
+        || !org_id.starts_with("o-")
+        || !crate::principal::is_account_id(account)
+    {
+        return None;
+    }
+    Some((
+        format!("arn:{partition}:organizations::{management}:organization/{org_id}"),
+        org_id.to_string(),
+        management.to_string(),
+    ))
+}
+
+/// Reads the organization: ListAccounts pages of 20 (an empty page with a token does not end the
+/// listing); the organization's id, ARN and management account come from the accounts' ARNs, so
+/// a snapshot costs ⌈accounts/20⌉ calls and no DescribeOrganization. Throttling is retried by
+/// the client's retry policy.
 pub async fn load_snapshot(
     client: &aws_sdk_organizations::Client,
 ) -> Result<OrgSnapshot, AwsError> {
-    let org = client
-        .describe_organization()
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("DescribeOrganization", e))?
-        .organization
-        .ok_or_else(|| AwsError {
-            operation: "DescribeOrganization",
-            code: None,
-            message: "the answer holds no organization".into(),
-        })?;
     let accounts = crate::collect_pages!(
         "ListAccounts",
         client.list_accounts().max_results(20).into_paginator(),
         accounts
     )?;
-    let missing = |what: &str| AwsError {
-        operation: "DescribeOrganization",
+    let from_arns = accounts
+        .iter()
+        .find_map(|a| a.arn.as_deref().and_then(organization_of_account_arn));
+    let (org_arn, org_id, management_account) = from_arns.ok_or_else(|| AwsError {
+        operation: "ListAccounts",
         code: None,
-        message: format!("the organization has no {what}"),
-    };
+        message: "no account ARN names the organization (arn:<partition>:organizations::<management account>:account/o-<id>/<account>)".into(),
+    })?;
     Ok(OrgSnapshot {
-        org_id: org.id.ok_or_else(|| missing("id"))?,
-        org_arn: org.arn.ok_or_else(|| missing("ARN"))?,
-        management_account: org
-            .master_account_id
-            .ok_or_else(|| missing("management account"))?,
+        org_id,
+        org_arn,
+        management_account,
         accounts: accounts
             .into_iter()
             .filter_map(|a| {
@@ -80,5 +108,42 @@ impl OrgCache {
         let snapshot = Arc::new(load_snapshot(client).await?);
         *self.slot.lock().expect("org cache lock") = Some((Instant::now(), snapshot.clone()));
         Ok(snapshot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_organization_is_read_from_an_account_arn() {
+        assert_eq!(
+            organization_of_account_arn(
+                "arn:aws:organizations::111111111111:account/o-exampleorgid/222222222222"
+            ),
+            Some((
+                "arn:aws:organizations::111111111111:organization/o-exampleorgid".into(),
+                "o-exampleorgid".into(),
+                "111111111111".into()
+            ))
+        );
+        assert_eq!(
+            organization_of_account_arn(
+                "arn:aws-us-gov:organizations::111111111111:account/o-exampleorgid/222222222222"
+            )
+            .map(|o| o.0),
+            Some("arn:aws-us-gov:organizations::111111111111:organization/o-exampleorgid".into())
+        );
+        for bad in [
+            "arn:aws:organizations::111111111111:ou/o-exampleorgid/ou-ab12-cdefgh",
+            "arn:aws:organizations:us-east-1:111111111111:account/o-exampleorgid/222222222222",
+            "arn:aws:organizations::1111:account/o-exampleorgid/222222222222",
+            "arn:aws:organizations::111111111111:account/exampleorgid/222222222222",
+            "arn:aws:organizations::111111111111:account/o-exampleorgid/222222222222/x",
+            "arn:aws:iam::111111111111:account/o-exampleorgid/222222222222",
+            "",
+        ] {
+            assert_eq!(organization_of_account_arn(bad), None, "{bad}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! RAM reads: every share an account owns with its principal and source associations, in bulk,
 //! or one share.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
@@ -12,6 +12,10 @@ use crate::share::{
 };
 
 const PAGE: i32 = 500;
+/// Shares per GetResourceShares page, and so per association read of one page's shares: the
+/// API reference gives `resourceShareArns` no maximum
+/// (https://docs.aws.amazon.com/ram/latest/APIReference/API_GetResourceShareAssociations.html).
+pub const SHARES_PER_PAGE: usize = PAGE as usize;
 
 fn share_from(s: aws_sdk_ram::types::ResourceShare) -> Option<ResourceShare> {
     let retains_access_on_leave = s
@@ -44,15 +48,13 @@ fn share_from(s: aws_sdk_ram::types::ResourceShare) -> Option<ResourceShare> {
 
 async fn principal_associations(
     client: &aws_sdk_ram::Client,
-    share_arn: Option<&str>,
+    share_arns: &[String],
 ) -> Result<Vec<(String, PrincipalAssociation)>, AwsError> {
-    let mut req = client
+    let req = client
         .get_resource_share_associations()
         .association_type(ResourceShareAssociationType::Principal)
+        .set_resource_share_arns(Some(share_arns.to_vec()))
         .max_results(PAGE);
-    if let Some(arn) = share_arn {
-        req = req.resource_share_arns(arn);
-    }
     let rows = crate::collect_pages!(
         "GetResourceShareAssociations",
         req.into_paginator(),
@@ -105,36 +107,66 @@ async fn source_associations(
         .collect())
 }
 
-/// Every share the caller owns in the client's Region, with its principal and source
-/// associations: ⌈shares/500⌉ GetResourceShares calls, ⌈associations/500⌉
-/// GetResourceShareAssociations calls and ⌈sources/500⌉ ListSourceAssociations calls, never one
-/// call per share.
-pub async fn owned_shares(client: &aws_sdk_ram::Client) -> Result<Vec<ResourceShare>, AwsError> {
-    let shares = crate::collect_pages!(
-        "GetResourceShares",
-        client
-            .get_resource_shares()
-            .resource_owner(ResourceOwner::SelfValue)
-            .max_results(PAGE)
-            .into_paginator(),
-        resource_shares
-    )?;
-    let mut by_arn: BTreeMap<String, ResourceShare> = shares
-        .into_iter()
-        .filter_map(share_from)
-        .map(|s| (s.arn.clone(), s))
+/// The shares the caller owns in the client's Region, page by page (GetResourceShares, pages of
+/// 500), without their associations: read those for each page with [`attach_principals`].
+pub fn owned_share_pages(
+    client: &aws_sdk_ram::Client,
+) -> impl futures_util::Stream<Item = Result<Vec<ResourceShare>, AwsError>> {
+    let pages = client
+        .get_resource_shares()
+        .resource_owner(ResourceOwner::SelfValue)
+        .max_results(PAGE)
+        .into_paginator()
+        .send();
+    futures_util::stream::unfold(pages, |mut pages| async move {
+        let page = pages.next().await?;
+        let page = page
+            .map(|p| {
+                p.resource_shares
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(share_from)
+                    .collect()
+            })
+            .map_err(|e| AwsError::from_sdk("GetResourceShares", e));
+        Some((page, pages))
+    })
+}
+
+/// Reads the principal associations of a page of shares (GetResourceShareAssociations filtered
+/// to their ARNs, pages of 500) and attaches them to their shares.
+pub async fn attach_principals(
+    client: &aws_sdk_ram::Client,
+    shares: &mut [ResourceShare],
+) -> Result<(), AwsError> {
+    if shares.is_empty() {
+        return Ok(());
+    }
+    let arns: Vec<String> = shares.iter().map(|s| s.arn.clone()).collect();
+    let index: HashMap<&str, usize> = arns
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.as_str(), i))
         .collect();
-    for (arn, assoc) in principal_associations(client, None).await? {
-        if let Some(share) = by_arn.get_mut(&arn) {
-            share.principals.push(assoc);
+    for (arn, assoc) in principal_associations(client, &arns).await? {
+        if let Some(&i) = index.get(arn.as_str()) {
+            shares[i].principals.push(assoc);
         }
     }
+    Ok(())
+}
+
+/// The source constraints of every share the caller owns, by share ARN: ⌈sources/500⌉
+/// ListSourceAssociations calls. Held whole: there is one entry per source constraint, and
+/// only service-principal shares have them.
+pub async fn owned_sources(
+    client: &aws_sdk_ram::Client,
+) -> Result<HashMap<String, Vec<SourceAssociation>>, AwsError> {
+    let mut by_share: HashMap<String, Vec<SourceAssociation>> = HashMap::new();
     for (arn, source) in source_associations(client, None).await? {
-        if let Some(share) = by_arn.get_mut(&arn) {
-            share.sources.push(source);
-        }
+        by_share.entry(arn).or_default().push(source);
     }
-    Ok(by_arn.into_values().collect())
+    Ok(by_share)
 }
 
 /// One share with its principal associations, read live; `None` when RAM does not know it.
@@ -165,7 +197,7 @@ pub async fn share(
     else {
         return Ok(None);
     };
-    share.principals = principal_associations(client, Some(arn))
+    share.principals = principal_associations(client, &[arn.to_string()])
         .await?
         .into_iter()
         .map(|(_, a)| a)

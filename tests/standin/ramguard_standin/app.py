@@ -241,6 +241,8 @@ class StandIn:
             return configsvc.rule_event(body)
         if path == "/_standin/ram/share-state" and method == "POST":
             return ram.set_share_state(body)
+        if path == "/_standin/ram/bulk-shares" and method == "POST":
+            return ram.bulk_shares(body)
         if path == "/_standin/iam/role" and method == "POST":
             return sts.create_role(body)
         if path == "/_standin/iam/role" and method == "DELETE":

@@ -43,6 +43,7 @@ class ConfigState:
     results: dict[tuple[str, str, str], dict[tuple[str, str], Evaluation]] = field(default_factory=dict)
     running_until: dict[tuple[str, str], float] = field(default_factory=dict)
     started: list[dict] = field(default_factory=list)
+    generation: int = 0  # bumped by every change to results
 
 
 STATE = ConfigState()
@@ -51,6 +52,7 @@ STATE = ConfigState()
 def reset() -> None:
     global STATE
     STATE = ConfigState()
+    _LISTINGS.clear()
 
 
 def _rule(account: str, region: str, name: str) -> Any:
@@ -160,6 +162,7 @@ def put_evaluations(call: Call, p: dict, now: float) -> dict:
     if p.get("TestMode"):
         return {"FailedEvaluations": []}
     store = STATE.results.setdefault((issued.account, issued.region, issued.rule), {})
+    STATE.generation += 1
     for ev in parsed:
         key = (ev.resource_type, ev.resource_id)
         old = store.get(key)
@@ -191,6 +194,22 @@ def _compliance_types(p: dict) -> set[str]:
     return types
 
 
+_LISTINGS: dict[tuple, tuple[int, list]] = {}
+
+
+def _listing(account: str, region: str, name: str, types: set[str]) -> list:
+    """A rule's results of the given types in resource order, kept until the next
+    PutEvaluations (paging through 100,000 results sorts them once, not once per page)."""
+    key = (account, region, name, tuple(sorted(types)))
+    cached = _LISTINGS.get(key)
+    if cached is not None and cached[0] == STATE.generation:
+        return cached[1]
+    store = STATE.results.get((account, region, name), {})
+    rows = [ev for _, ev in sorted(store.items()) if not types or ev.compliance in types]
+    _LISTINGS[key] = (STATE.generation, rows)
+    return rows
+
+
 def get_compliance_details_by_config_rule(call: Call, p: dict, now: float) -> dict:
     name = p.get("ConfigRuleName")
     _rule(call.account, call.region, name)
@@ -198,8 +217,7 @@ def get_compliance_details_by_config_rule(call: Call, p: dict, now: float) -> di
     limit = p.get("Limit") or 100
     if not 0 <= limit <= 100:
         raise AwsError("InvalidParameterValueException", "Limit must be between 0 and 100.")
-    store = STATE.results.get((call.account, call.region, name), {})
-    rows = [ev for _, ev in sorted(store.items()) if not types or ev.compliance in types]
+    rows = _listing(call.account, call.region, name, types)
     page, token = paginate(rows, limit, p.get("NextToken"), f"gcd:{call.account}:{name}:{sorted(types)}",
                            "InvalidNextTokenException")
     out: dict = {"EvaluationResults": [_describe_result(name, ev) for ev in page]}

@@ -2,6 +2,8 @@
 organization-aware principal validation, the `external` flag, filters, pagination and tags."""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -80,6 +82,8 @@ class Association:
         self.settle_to = final
         owner = self.share_arn.split(":")[4]
         self.settle_at = now + state.settings_for(owner).settle_seconds if final else None
+        if self.settle_at is not None:
+            STATE.pending.append(self)
 
     def describe(self, share: Share) -> dict[str, Any]:
         out = {
@@ -109,10 +113,28 @@ class Invitation:
         }
 
 
+class Associations(list):
+    """Every association, in creation order, indexed by share ARN (lookups per share stay cheap
+    in worlds of 100,000 shares)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_share: dict[str, list[Association]] = {}
+
+    def append(self, assoc: Association) -> None:  # type: ignore[override]
+        super().append(assoc)
+        self.by_share.setdefault(assoc.share_arn, []).append(assoc)
+
+    def of(self, share_arn: str) -> list[Association]:
+        return self.by_share.get(share_arn, [])
+
+
 @dataclass
 class RamState:
     shares: dict[str, Share] = field(default_factory=dict)
-    associations: list[Association] = field(default_factory=list)
+    associations: Associations = field(default_factory=Associations)
+    # shares and associations with a transition scheduled (settle_at set)
+    pending: list = field(default_factory=list)
     invitations: dict[str, Invitation] = field(default_factory=dict)
     sharing_enabled: set[str] = field(default_factory=set)  # organization ids
     idempotency: dict[tuple[str, str, str], tuple[str, dict]] = field(default_factory=dict)
@@ -143,10 +165,15 @@ def _max_results(params: dict) -> int:
 
 
 def _settle_all(now: float) -> None:
-    for share in STATE.shares.values():
-        share.settle(now)
-    for assoc in STATE.associations:
-        assoc.settle(now)
+    """Completes every transition due by now (only objects with one scheduled are visited)."""
+    if not STATE.pending:
+        return
+    left = []
+    for item in STATE.pending:
+        item.settle(now)
+        if item.settle_at is not None:
+            left.append(item)
+    STATE.pending = left
 
 
 def _owned_share(call: Call, arn: str) -> Share:
@@ -311,10 +338,15 @@ def _modifiable(share: Share) -> None:
 
 
 def _find(share_arn: str, entity: str, kind: str) -> Association | None:
-    for assoc in STATE.associations:
-        if assoc.share_arn == share_arn and assoc.entity == entity and assoc.kind == kind:
+    for assoc in STATE.associations.of(share_arn):
+        if assoc.entity == entity and assoc.kind == kind:
             return assoc
     return None
+
+
+def _digest(values: list) -> str:
+    """A short stand-in for a long filter in a pagination token's scope."""
+    return hashlib.sha256(json.dumps(values).encode()).hexdigest()[:16]
 
 
 def _list(value: Any, name: str) -> list:
@@ -396,8 +428,8 @@ def get_resource_shares(call: Call, p: dict, now: float) -> dict:
 
 def _received(account: str, share: Share) -> bool:
     org = org_of(share.owner)
-    for assoc in STATE.associations:
-        if assoc.share_arn != share.arn or assoc.kind != "PRINCIPAL" or assoc.status != "ASSOCIATED":
+    for assoc in STATE.associations.of(share.arn):
+        if assoc.kind != "PRINCIPAL" or assoc.status != "ASSOCIATED":
             continue
         if assoc.entity == account:
             return True
@@ -434,8 +466,9 @@ def delete_resource_share(call: Call, p: dict, now: float) -> dict:
                            f"ResourceShare {share.arn} is already {share.status}.")
         share.status, share.updated = "DELETING", now
         share.settle_at = now + state.settings_for(share.owner).settle_seconds
-        for assoc in STATE.associations:
-            if assoc.share_arn == share.arn and assoc.status not in ("DISASSOCIATED", "FAILED"):
+        STATE.pending.append(share)
+        for assoc in STATE.associations.of(share.arn):
+            if assoc.status not in ("DISASSOCIATED", "FAILED"):
                 assoc.move("DISASSOCIATING", "DISASSOCIATED", now)
         for inv in STATE.invitations.values():
             if inv.share_arn == share.arn and inv.status == "PENDING":
@@ -519,14 +552,19 @@ def get_resource_share_associations(call: Call, p: dict, now: float) -> dict:
             raise AwsError("MalformedArnException", f"The format of ARN {arn} is not valid.")
     limit = _max_results(p)
     _settle_all(now)
-    owned = {a: s for a, s in STATE.shares.items() if s.owner == call.account and s.region == call.region}
     wanted = set(arns)
-    rows = [a for a in STATE.associations if a.kind == kind and a.share_arn in owned
-            and (not wanted or a.share_arn in wanted)
+    if wanted:
+        owned = {a: s for a in arns if (s := STATE.shares.get(a)) is not None
+                 and s.owner == call.account and s.region == call.region}
+        candidates = [a for arn in dict.fromkeys(arns) for a in STATE.associations.of(arn)]
+    else:
+        owned = {a: s for a, s in STATE.shares.items() if s.owner == call.account and s.region == call.region}
+        candidates = STATE.associations
+    rows = [a for a in candidates if a.kind == kind and a.share_arn in owned
             and (not status or a.status == status)
             and (not p.get("principal") or a.entity == p["principal"])
             and (not p.get("resourceArn") or a.entity == p["resourceArn"])]
-    scope = f"gsa:{call.account}:{kind}:{sorted(wanted)}:{status}:{p.get('principal')}:{p.get('resourceArn')}"
+    scope = f"gsa:{call.account}:{kind}:{_digest(sorted(wanted))}:{status}:{p.get('principal')}:{p.get('resourceArn')}"
     page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException",
                            "GetResourceShareAssociations" in state.settings_for(call.account).empty_first_page)
     out: dict = {"resourceShareAssociations": [a.describe(owned[a.share_arn]) for a in page]}
@@ -580,8 +618,8 @@ def list_resource_share_permissions(call: Call, p: dict, now: float) -> dict:
     share = _owned_share(call, p.get("resourceShareArn"))
     limit = _max_results(p)
     _settle_all(now)
-    types = sorted({resource_type(a.entity) for a in STATE.associations
-                    if a.share_arn == share.arn and a.kind == "RESOURCE" and a.status in EXPOSED})
+    types = sorted({resource_type(a.entity) for a in STATE.associations.of(share.arn)
+                    if a.kind == "RESOURCE" and a.status in EXPOSED})
     rows = []
     for arn in share.permission_arns:
         name = arn.rsplit("/", 1)[-1]
@@ -703,12 +741,12 @@ def list_source_associations(call: Call, p: dict, now: float) -> dict:
     for arn in arns:
         if arn not in owned:
             raise AwsError("UnknownResourceException", f"ResourceShare {arn} could not be found.")
-    rows = [a for a in STATE.associations if a.kind == "SOURCE" and a.share_arn in owned
-            and (not arns or a.share_arn in arns)
+    candidates = [a for arn in sorted(arns) for a in STATE.associations.of(arn)] if arns else STATE.associations
+    rows = [a for a in candidates if a.kind == "SOURCE" and a.share_arn in owned
             and (not p.get("sourceId") or a.entity == p["sourceId"])
             and (not p.get("sourceType") or source_type(a.entity) == p["sourceType"])
             and (not status or a.status == status)]
-    scope = f"lsa:{call.account}:{sorted(arns)}:{p.get('sourceId')}:{p.get('sourceType')}:{status}"
+    scope = f"lsa:{call.account}:{_digest(sorted(arns))}:{p.get('sourceId')}:{p.get('sourceType')}:{status}"
     page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException",
                            "ListSourceAssociations" in state.settings_for(call.account).empty_first_page)
     out: dict = {"sourceAssociations": [
@@ -741,6 +779,39 @@ def set_share_state(spec: dict) -> dict:
                 STATE.associations.append(assoc)
             assoc.move(row["status"], None, now)
         return {"resourceShare": share.describe()}
+
+
+def bulk_shares(spec: dict) -> dict:
+    """Control endpoint for large worlds (benchmarks): creates many ACTIVE shares at once, each
+    with its resources and principals already ASSOCIATED (as if every invitation was accepted),
+    RAM's `external` flag set as CreateResourceShare sets it. Body: {"account", "region",
+    "shares": [{"name", "principals": [...], "resources": [...], "allowExternalPrincipals"}]}."""
+    with state.LOCK:
+        account, region = spec["account"], spec["region"]
+        org = org_of(account)
+        now = state.now()
+        arns = []
+
+        def outside(principal: str) -> bool:
+            if ACCOUNT_RE.match(principal):
+                return org is None or not org.has_account(principal)
+            if principal.startswith("arn:") and ":iam::" in principal:
+                owner = principal.split(":")[4]
+                return org is None or not org.has_account(owner)
+            return False  # the organization or one of its OUs
+
+        for row in spec["shares"]:
+            arn = f"arn:aws:ram:{region}:{account}:resource-share/{uuid.uuid4()}"
+            share = Share(arn, row["name"], account, region, bool(row.get("allowExternalPrincipals", True)),
+                          dict(row.get("tags") or {}), now, now)
+            STATE.shares[arn] = share
+            for resource in row.get("resources") or []:
+                STATE.associations.append(Association(arn, resource, "RESOURCE", "ASSOCIATED", False, now, now))
+            for principal in row.get("principals") or []:
+                STATE.associations.append(Association(arn, principal, "PRINCIPAL", "ASSOCIATED",
+                                                      outside(principal), now, now))
+            arns.append(arn)
+        return {"resourceShareArns": arns}
 
 
 OPERATIONS = {

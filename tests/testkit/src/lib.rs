@@ -231,6 +231,24 @@ impl StandIn {
         );
     }
 
+    /// Seeds many ACTIVE shares at once, associations already ASSOCIATED
+    /// (`POST /_standin/ram/bulk-shares`); returns their ARNs in the order given.
+    pub fn bulk_shares(&self, account: &str, region: &str, shares: Value) -> Vec<String> {
+        let out = self.control(
+            "POST",
+            "/_standin/ram/bulk-shares",
+            json!({"account": account, "region": region, "shares": shares}),
+        );
+        serde_json::from_value(out["resourceShareArns"].clone()).expect("share ARNs")
+    }
+
+    /// Sets per-service latency and per-account rate limits (`POST /_standin/performance`);
+    /// `{"clear": true}` removes both. Applies to the whole stand-in: use it in a test binary
+    /// of one test.
+    pub fn performance(&self, spec: Value) {
+        self.control("POST", "/_standin/performance", spec);
+    }
+
     /// Rules StartConfigRulesEvaluation was called for.
     pub fn started_evaluations(&self) -> Vec<Value> {
         let out = self.control("GET", "/_standin/config/started", Value::Null);

@@ -1,0 +1,101 @@
+//! The pipelined sweep at scale against the stand-in with per-call latency and RAM and Config
+//! rate limits (one test: the stand-in's performance settings apply to the whole process).
+
+use std::collections::BTreeMap;
+
+use ramguard::Parameters;
+use ramguard_config_rule::RuleHandler;
+use ramguard_testkit::{compliance_results, World, OUTSIDER, REGION};
+use serde_json::json;
+
+const RULE: &str = "ramguard-ram-shares";
+const SHARES: usize = 1_234;
+
+#[tokio::test]
+async fn a_pipelined_sweep_under_rate_limits_judges_exactly_like_a_sequential_one() {
+    let world = World::new(3).await;
+    world.config_rule(RULE, json!({})).await;
+    let account = world.org.management.clone();
+    let members = &world.org.members;
+    let resource = world.resource_arn(0);
+    let mut expected = BTreeMap::new();
+    let specs: Vec<_> = (0..SHARES)
+        .map(|i| {
+            let mut principals = vec![members[i % 3].clone(), members[(i + 1) % 3].clone()];
+            if i % 7 == 0 {
+                principals.push(format!("arn:aws:iam::{OUTSIDER}:role/partner{i}"));
+            }
+            json!({"name": format!("s{i}"), "principals": principals, "resources": [resource]})
+        })
+        .collect();
+    let arns = world
+        .standin
+        .bulk_shares(&account, REGION, serde_json::Value::Array(specs));
+    for (i, arn) in arns.iter().enumerate() {
+        let want = if i % 7 == 0 {
+            "NON_COMPLIANT"
+        } else {
+            "COMPLIANT"
+        };
+        expected.insert(arn.clone(), want.to_string());
+    }
+    world.standin.performance(json!({
+        "latency": {"ram": {"fixedMs": 5}, "config": {"fixedMs": 5}},
+        "rateLimits": [
+            {"service": "ram", "operation": "GetResourceShareAssociations", "rate": 20, "burst": 2},
+            {"service": "config", "operation": "PutEvaluations", "rate": 20, "burst": 2},
+        ],
+    }));
+    // the functions' own retry policy, not the test harness's fast one
+    let sdk = world
+        .management
+        .to_builder()
+        .retry_config(ramguard::aws::retry_config())
+        .build();
+    let (_, throttles_before) = ramguard::aws::calls::counts();
+    let mut wide = RuleHandler::new(sdk.clone(), Some(RULE.into()), Parameters::default());
+    wide.sweep_concurrency = 8;
+    let event = world.standin.rule_event(json!({
+        "account": account, "ruleName": RULE, "messageType": "ScheduledNotification",
+    }));
+    let out = wide.handle(event, &account).await.expect("pipelined sweep");
+    let (_, throttles) = ramguard::aws::calls::counts();
+    assert!(throttles > throttles_before, "the rate limits were reached");
+    assert_eq!(out.compliant + out.non_compliant, SHARES);
+    assert_eq!(out.put_evaluations_calls, SHARES.div_ceil(100));
+    let held: BTreeMap<String, String> = compliance_results(&world.config(), RULE)
+        .await
+        .into_iter()
+        .map(|(arn, (c, _))| (arn, c))
+        .collect();
+    assert_eq!(held, expected);
+    // the calls are the bulk reads' and no more: 3 share pages, one association read of
+    // ⌈1,000 or 234 shares' associations / 500⌉ pages per share page, 1 source page
+    let calls: BTreeMap<String, u64> = world
+        .standin
+        .calls(&account)
+        .into_iter()
+        .map(|c| (c.operation, c.count))
+        .collect();
+    assert_eq!(calls["GetResourceShares"], 3);
+    assert_eq!(calls["ListSourceAssociations"], 1);
+    let associations: usize = (0..SHARES).map(|i| if i % 7 == 0 { 3 } else { 2 }).sum();
+    assert!(
+        calls["GetResourceShareAssociations"] as usize <= associations.div_ceil(500) + 3,
+        "{calls:?}"
+    );
+
+    // the sequential baseline reaches the same verdicts: every one is unchanged
+    let mut narrow = RuleHandler::new(sdk.clone(), Some(RULE.into()), Parameters::default());
+    narrow.sweep_concurrency = 1;
+    let event = world.standin.rule_event(json!({
+        "account": account, "ruleName": RULE, "messageType": "ScheduledNotification",
+    }));
+    let again = narrow
+        .handle(event, &account)
+        .await
+        .expect("sequential sweep");
+    world.standin.performance(json!({"clear": true}));
+    assert_eq!(again.evaluations_unchanged, SHARES);
+    assert_eq!(again.put_evaluations_calls, 1);
+}
