@@ -244,3 +244,33 @@ def test_enable_sharing_only_from_management(standin, org):
     with pytest.raises(ClientError) as exc:
         standin.client("ram", org["members"][0]).enable_sharing_with_aws_organization()
     assert code(exc) == "OperationNotPermittedException"
+
+
+def test_bulk_shares_are_read_back_like_created_ones(standin, org):
+    member = org["members"][0]
+    outside_role = "arn:aws:iam::999999999999:role/partner"
+    resource = f"arn:aws:ec2:us-east-1:{MANAGEMENT}:subnet/subnet-0123456789abcdef0"
+    out = standin.control("POST", "/_standin/ram/bulk-shares", {
+        "account": MANAGEMENT, "region": "us-east-1",
+        "shares": [{"name": f"b{i}", "principals": [member, outside_role], "resources": [resource]}
+                   for i in range(501)]})
+    arns = out["resourceShareArns"]
+    assert len(arns) == 501
+    ram = standin.client("ram", MANAGEMENT)
+    listed = [s for p in ram.get_paginator("get_resource_shares").paginate(resourceOwner="SELF")
+              for s in p["resourceShares"]]
+    assert {s["resourceShareArn"] for s in listed} == set(arns)
+    assert all(s["status"] == "ACTIVE" for s in listed)
+    # associations filtered to a page's ARNs, paged with a token bound to that filter
+    first = ram.get_resource_share_associations(associationType="PRINCIPAL", resourceShareArns=arns[:300])
+    rest = ram.get_resource_share_associations(associationType="PRINCIPAL", resourceShareArns=arns[:300],
+                                               nextToken=first["nextToken"])
+    rows = first["resourceShareAssociations"] + rest["resourceShareAssociations"]
+    assert len(rows) == 600 and "nextToken" not in rest
+    assert {r["resourceShareArn"] for r in rows} == set(arns[:300])
+    assert all(r["status"] == "ASSOCIATED" for r in rows)
+    assert {(r["associatedEntity"], r["external"]) for r in rows} == {(member, False), (outside_role, True)}
+    with pytest.raises(ClientError) as exc:
+        ram.get_resource_share_associations(associationType="PRINCIPAL", resourceShareArns=arns[:10],
+                                            nextToken=first["nextToken"])
+    assert code(exc) == "InvalidNextTokenException"
