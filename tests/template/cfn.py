@@ -42,7 +42,7 @@ for scope in ("Account", "Organization"):
 COMBINATIONS["organization-delegated-admin-secondary-region"] = {
     "DeploymentScope": "Organization", "DeployedFrom": "DelegatedAdministrator",
     "Regions": f"us-east-1,{REGION}", "TrustedAccountIds": "444455556666,777788889999",
-    "ReservedConcurrency": "5", **ORGANIZATION}
+    "ReservedConcurrency": "5", "RuleConcurrency": "0", **ORGANIZATION}
 COMBINATIONS["account-trusted-reserved"] = {
     "TrustedAccountIds": "444455556666", "ReservedConcurrency": "3"}
 

@@ -118,15 +118,23 @@ def test_rule_parameters_are_compact_and_never_blank(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_reserved_concurrency_only_when_asked_for(name):
-    wanted = cfn.COMBINATIONS[name].get("ReservedConcurrency", "0")
+    """ReservedConcurrency for every function; in Organization scope the rule function gets
+    RuleConcurrency (default 2) instead, unless that is 0."""
+    combination = cfn.COMBINATIONS[name]
+    reserved = combination.get("ReservedConcurrency", "0")
+    rule = combination.get("RuleConcurrency", "2")
     functions = resources(name, "AWS::Lambda::Function")
     assert len(functions) == 3
-    for f in functions.values():
+    for logical_id, f in functions.items():
+        wanted = reserved
+        if logical_id == "ConfigRuleFunction" and combination.get("DeploymentScope") == "Organization" \
+                and rule != "0":
+            wanted = rule
         got = f["Properties"].get("ReservedConcurrentExecutions")
         if wanted == "0":
-            assert got is None
+            assert got is None, logical_id
         else:
-            assert render(got, values(name)) == wanted
+            assert render(got, values(name)) == wanted, logical_id
 
 
 NAMED = {  # resource type -> the property that names it, for every type the template names
