@@ -1,6 +1,8 @@
 """ramguard's benchmark: cold start of each function's release binary under a local Lambda Runtime
-API, and the Config rule's sweep of 100 / 1,000 / 10,000 shares against the stand-in, compared in
-the same run with Cloud Custodian (aws.resource-share-self + external-share) on the same data.
+API; the Config rule's sweep of 1,000 / 10,000 / 100,000 shares against the stand-in at 0 and 50 ms
+per call (first sweep, steady state, the sequential baseline), compared in the same run with Cloud
+Custodian (aws.resource-share-self + external-share) on the same data; and an organization of
+5,000 accounts, one invocation per member, under an Organizations rate limit.
 
 Run through scripts/bench, which builds the binaries and the virtualenvs first. Writes
 bench/results.json and bench/results.md and prints the tables."""
@@ -21,6 +23,7 @@ import time
 import urllib.request
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -34,6 +37,8 @@ RULE = "ramguard-ram-shares"
 OUTSIDE_FRACTION = 0.10
 PRINCIPALS_PER_SHARE = 4
 MEMBERS = 30
+TEMPLATE_MEMORY_MB = 256  # the rule function's MemorySize in template.yaml
+DEFAULT_CONCURRENCY = 8  # SWEEP_CONCURRENCY's default
 
 
 # ----------------------------------------------------------------------------- Lambda Runtime API
@@ -133,9 +138,13 @@ def peak_rss_kib(pid: int) -> int:
 
 
 def lambda_env(api: RuntimeApi, extra: dict[str, str]) -> dict[str, str]:
+    return lambda_env_at(api.address, extra)
+
+
+def lambda_env_at(address: str, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RUST_LOG"))}
     env.update({
-        "AWS_LAMBDA_RUNTIME_API": api.address,
+        "AWS_LAMBDA_RUNTIME_API": address,
         "AWS_LAMBDA_FUNCTION_NAME": "bench",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -233,7 +242,8 @@ def client(standin: StandIn, service: str, creds: dict[str, str]):
 
 
 class Dataset:
-    """An organization of 1 + MEMBERS accounts and shares of ~4 principals, 10 % outside."""
+    """An organization of 1 + MEMBERS accounts; shares of PRINCIPALS_PER_SHARE principals, each
+    outside the organization with probability OUTSIDE_FRACTION, seeded in bulk."""
 
     def __init__(self, standin: StandIn) -> None:
         self.standin = standin
@@ -246,50 +256,75 @@ class Dataset:
                         ["CreateAccountStatus"]["AccountId"] for i in range(MEMBERS)]
         self.ram = client(standin, "ram", self.creds)
         self.ram.enable_sharing_with_aws_organization()
-        client(standin, "config", self.creds).put_config_rule(ConfigRule={
-            "ConfigRuleName": RULE,
-            "Source": {"Owner": "CUSTOM_LAMBDA",
-                       "SourceIdentifier": f"arn:aws:lambda:{REGION}:{self.management}:function:bench",
-                       "SourceDetails": [{"EventSource": "aws.config", "MessageType": "ScheduledNotification"}]},
-        })
+        self.config = client(standin, "config", self.creds)
         self.rng = random.Random(20261123)
         self.shares = 0
         self.associations = 0
         self.outside_shares = 0
+        self.rules = 0
+
+    def new_rule(self) -> str:
+        """A rule that holds no results yet (Config keeps results per rule)."""
+        self.rules += 1
+        name = f"{RULE}-{self.rules}"
+        put_rule(self.config, self.management, name)
+        return name
 
     def grow_to(self, shares: int) -> None:
         resource = f"arn:aws:ec2:{REGION}:{self.management}:subnet/subnet-0123456789abcdef0"
         while self.shares < shares:
-            principals, outside = set(), False
-            while len(principals) < PRINCIPALS_PER_SHARE:
-                if self.rng.random() < OUTSIDE_FRACTION:
-                    # an outside IAM role: associated at once, as RAM does for IAM principals
-                    principals.add(f"arn:aws:iam::9{self.rng.randrange(10**10, 10**11):011d}:role/partner")
-                    outside = True
-                else:
-                    principals.add(self.rng.choice(self.members))
-            self.ram.create_resource_share(name=f"share-{self.shares}", resourceArns=[resource],
-                                           principals=sorted(principals), allowExternalPrincipals=True)
-            self.shares += 1
-            self.associations += len(principals)
-            self.outside_shares += outside
+            batch = []
+            for _ in range(min(5000, shares - self.shares)):
+                principals, outside = set(), False
+                while len(principals) < PRINCIPALS_PER_SHARE:
+                    if self.rng.random() < OUTSIDE_FRACTION:
+                        principals.add(f"arn:aws:iam::9{self.rng.randrange(10**10, 10**11):011d}:role/partner")
+                        outside = True
+                    else:
+                        principals.add(self.rng.choice(self.members))
+                batch.append({"name": f"share-{self.shares}", "resources": [resource],
+                              "principals": sorted(principals), "allowExternalPrincipals": True})
+                self.shares += 1
+                self.associations += len(principals)
+                self.outside_shares += outside
+            self.standin.control("POST", "/_standin/ram/bulk-shares",
+                                 {"account": self.management, "region": REGION, "shares": batch})
 
     def lower_bound(self) -> int:
+        """The fewest calls a sweep can make: the organization (ListAccounts, pages of 20), the
+        shares and their principal associations (pages of 500), the source constraints (one page
+        at least: the call is needed to know there are none), and either every evaluation
+        (PutEvaluations, 100 a call) or, in the steady state, the read of every earlier result
+        (GetComplianceDetailsByConfigRule, 100 a page) instead."""
         accounts = MEMBERS + 1
-        org_pages = 1 + math.ceil(accounts / 20)
-        # shares, principal associations and source constraints (one page at least: the call
-        # is needed to know there are none) in pages of 500, evaluations in batches of 100
-        return (math.ceil(self.shares / 500) + math.ceil(self.associations / 500) + 1
-                + math.ceil(self.shares / 100) + org_pages)
+        return (math.ceil(accounts / 20) + math.ceil(self.shares / 500)
+                + math.ceil(self.associations / 500) + 1 + math.ceil(self.shares / 100))
 
 
-def ramguard_sweep(standin: StandIn, data: Dataset) -> dict:
+def put_rule(config, function_account: str, name: str) -> None:
+    config.put_config_rule(ConfigRule={
+        "ConfigRuleName": name,
+        "Source": {"Owner": "CUSTOM_LAMBDA",
+                   "SourceIdentifier": f"arn:aws:lambda:{REGION}:{function_account}:function:bench",
+                   "SourceDetails": [{"EventSource": "aws.config", "MessageType": "ScheduledNotification"}]},
+    })
+
+
+def set_latency(standin: StandIn, ms: float) -> None:
+    standin.control("POST", "/_standin/performance", {"clear": True})
+    if ms:
+        standin.control("POST", "/_standin/performance", {"latency": {
+            s: {"fixedMs": ms} for s in ("ram", "config", "organizations", "sts")}})
+
+
+def ramguard_sweep(standin: StandIn, data: Dataset, rule: str, concurrency: int) -> dict:
     standin.control("DELETE", "/_standin/calls")
     event = standin.control("POST", "/_standin/config/rule-event",
-                            {"account": data.management, "ruleName": RULE})
+                            {"account": data.management, "ruleName": rule})
     api = RuntimeApi()
     env = lambda_env(api, {**data.creds, "AWS_ENDPOINT_URL": standin.url,
-                           "RAMGUARD_ACCOUNT_ID": data.management})
+                           "RAMGUARD_ACCOUNT_ID": data.management,
+                           "SWEEP_CONCURRENCY": str(concurrency)})
     start = time.perf_counter()
     proc = subprocess.Popen([str(binary("config-rule"))], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -298,7 +333,7 @@ def ramguard_sweep(standin: StandIn, data: Dataset) -> dict:
         with api.lock:
             api.event = event
             api.lock.notify_all()
-        answered = api.wait("answered", 900)
+        answered = api.wait("answered", 1800)
         delivered = api.delivered
         rss = peak_rss_kib(proc.pid)
     finally:
@@ -308,9 +343,14 @@ def ramguard_sweep(standin: StandIn, data: Dataset) -> dict:
     if api.error or not api.answer:
         raise RuntimeError(f"config-rule failed: {api.error}")
     calls = standin.calls(data.management)
-    return {"wall_s": answered - delivered, "wall_with_init_s": answered - start,
+    wall_with_init = answered - start
+    return {"wall_s": answered - delivered, "wall_with_init_s": wall_with_init,
+            # Lambda bills init and invocation by the millisecond at the configured memory
+            "billed_gb_s": math.ceil(wall_with_init * 1000) / 1000 * TEMPLATE_MEMORY_MB / 1024,
             "peak_rss_mib": rss / 1024, "calls": calls, "total_calls": sum(calls.values()),
-            "non_compliant": api.answer["nonCompliant"]}
+            "non_compliant": api.answer["nonCompliant"],
+            "unchanged": api.answer.get("evaluationsUnchanged", 0),
+            "result_bytes": len(json.dumps(api.answer).encode())}
 
 
 def custodian_sweep(standin: StandIn, data: Dataset, custodian: Path) -> dict:
@@ -340,6 +380,174 @@ def custodian_sweep(standin: StandIn, data: Dataset, custodian: Path) -> dict:
             "total_calls": sum(calls.values()), "non_compliant": len(found)}
 
 
+def sweep_row(standin: StandIn, data: Dataset, latency_ms: float, custodian: Path) -> dict:
+    """One size at one latency: ramguard's first sweep (a rule with no results), its steady
+    state (the same rule again, nothing changed), the sequential baseline and Custodian."""
+    set_latency(standin, latency_ms)
+    rule = data.new_rule()
+    first = ramguard_sweep(standin, data, rule, DEFAULT_CONCURRENCY)
+    steady = ramguard_sweep(standin, data, rule, DEFAULT_CONCURRENCY)
+    sequential = ramguard_sweep(standin, data, data.new_rule(), 1)
+    c7n = custodian_sweep(standin, data, custodian)
+    set_latency(standin, 0)
+    row = {"shares": data.shares, "associations": data.associations, "latency_ms": latency_ms,
+           "outside_shares": data.outside_shares, "lower_bound": data.lower_bound(),
+           "ramguard": first, "steady": steady, "sequential": sequential, "custodian": c7n}
+    print(f"sweep {data.shares} @ {latency_ms:g} ms: ramguard {first['wall_s']:.2f}s {first['total_calls']} calls, "
+          f"steady {steady['wall_s']:.2f}s {steady['total_calls']} calls, sequential {sequential['wall_s']:.2f}s, "
+          f"custodian {c7n['wall_s']:.2f}s", file=sys.stderr)
+    return row
+
+
+# ----------------------------------------------------------------------------- organization scale
+class QueueRuntimeApi:
+    """A Runtime API several function instances poll: each takes the next event from one queue,
+    as Lambda hands a function's queued asynchronous invocations to its instances."""
+
+    def __init__(self, events: list[dict]) -> None:
+        self.lock = threading.Condition()
+        self.queue = list(reversed(events))
+        self.pending: dict[str, float] = {}
+        self.done = 0
+        self.errors: list[str] = []
+        self.total = len(events)
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with api.lock:
+                    while not api.queue:
+                        if not api.lock.wait(timeout=3600):
+                            self.send_error(504)
+                            return
+                    event = api.queue.pop()
+                    rid = str(uuid.uuid4())
+                    api.pending[rid] = time.perf_counter()
+                body = json.dumps(event).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Lambda-Runtime-Aws-Request-Id", rid)
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 900_000))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn",
+                                 "arn:aws:lambda:us-east-1:210987654321:function:bench")
+                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except OSError:
+                    pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with api.lock:
+                    api.done += 1
+                    if not self.path.endswith("/response"):
+                        api.errors.append(body.decode(errors="replace")[:500])
+                    api.lock.notify_all()
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def wait_all(self, timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        with self.lock:
+            while self.done < self.total:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    raise TimeoutError(f"{self.done}/{self.total} invocations answered")
+                self.lock.wait(timeout=min(left, 5))
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def organization_scale(accounts: int, concurrency: int, rate: float, burst: float) -> dict:
+    """An organization of `accounts` accounts, each member with one share and the organization
+    rule's copy; one scheduled invocation per member, as an organization rule produces them,
+    handled by `concurrency` instances (the template's RuleConcurrency), with Organizations
+    rate-limited per account and operation."""
+    standin = StandIn()
+    try:
+        management = "210987654321"
+        creds = credentials(standin, management)
+        orgs = client(standin, "organizations", creds)
+        orgs.create_organization(FeatureSet="ALL")
+        with ThreadPoolExecutor(4) as pool:
+            members = list(pool.map(lambda i: orgs.create_account(
+                AccountName=f"m{i}", Email=f"m{i}@example.com")["CreateAccountStatus"]["AccountId"],
+                range(accounts - 1)))
+        client(standin, "ram", creds).enable_sharing_with_aws_organization()
+        rule = f"OrgConfigRule-{RULE}-bench1"
+        rng = random.Random(5000)
+        principals_of = {m: sorted({rng.choice(members) for _ in range(PRINCIPALS_PER_SHARE)} - {m})
+                         for m in members}
+        # the template's Organization-scope rule parameters (the member role is the harness's)
+        parameters = json.dumps({"ExecutionRoleName": "bench", "OrgCacheTtlSeconds": "900"})
+
+        def member_world(member: str) -> dict:
+            put_rule(client(standin, "config", credentials(standin, member)), management, rule)
+            standin.control("POST", "/_standin/ram/bulk-shares", {
+                "account": member, "region": REGION,
+                "shares": [{"name": "s", "principals": principals_of[member],
+                            "resources": [f"arn:aws:ec2:{REGION}:{member}:subnet/subnet-0123456789abcdef0"]}]})
+            return standin.control("POST", "/_standin/config/rule-event", {
+                "account": member, "ruleName": rule, "ruleParameters": parameters})
+
+        with ThreadPoolExecutor(4) as pool:
+            events = list(pool.map(member_world, members))
+        standin.control("DELETE", "/_standin/calls")
+        standin.control("POST", "/_standin/performance", {"rateLimits": [
+            {"service": "organizations", "operation": "ListAccounts", "rate": rate, "burst": burst}]})
+        api = QueueRuntimeApi(events)
+        env = lambda_env_at(api.address, {**creds, "AWS_ENDPOINT_URL": standin.url,
+                                          "RAMGUARD_ACCOUNT_ID": management})
+        start = time.perf_counter()
+        procs = [subprocess.Popen([str(binary("config-rule"))], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL) for _ in range(concurrency)]
+        try:
+            api.wait_all(3600)
+            wall = time.perf_counter() - start
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+            api.close()
+        counts = standin.control("POST", "/_standin/calls", {})
+
+        def by_operation(rows: list[dict]) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for r in rows:
+                key = f"{r['service']}:{r['operation']}"
+                out[key] = out.get(key, 0) + r["count"]
+            return out
+
+        received, throttled = by_operation(counts["calls"]), by_operation(counts["throttled"])
+        org_received = sum(n for k, n in received.items() if k.startswith("organizations:"))
+        org_throttled = sum(n for k, n in throttled.items() if k.startswith("organizations:"))
+        return {"accounts": accounts, "invocations": len(events), "concurrency": concurrency,
+                "rate_limit": {"rate": rate, "burst": burst}, "wall_s": wall,
+                "failed": len(api.errors), "errors": api.errors[:5],
+                "organizations_calls": org_received - org_throttled,
+                "organizations_throttled": org_throttled,
+                "organizations_bound": 2 * math.ceil(accounts / 20),
+                "calls": received, "throttled": throttled}
+    finally:
+        standin.stop()
+
+
 # ----------------------------------------------------------------------------- report
 def report(results: dict) -> str:
     lines = ["### Cold start (release binaries, x86_64, local Lambda Runtime API)", "",
@@ -351,33 +559,60 @@ def report(results: dict) -> str:
         fmt = lambda k: (f"{sizes[k]['mib']:.1f} MiB ({sizes[k]['zipped_mib']:.1f} MiB)" if k in sizes else "-")
         lines.append(f"| {name} | {r['init_ms_median']:.1f} ms | {r['init_ms_min']:.1f}–{r['init_ms_max']:.1f} ms "
                      f"| {r['peak_rss_mib']:.1f} MiB | {fmt('x86_64')} | {fmt('arm64')} |")
-    lines += ["", "### Sweep: the Config rule vs Cloud Custodian, same stand-in, same data", "",
+    lines += ["", "### Sweep: the Config rule vs its sequential baseline and Cloud Custodian, same stand-in, same data", "",
               f"{PRINCIPALS_PER_SHARE} principals per share, each outside the organization with probability "
-              f"{OUTSIDE_FRACTION:.0%}; {MEMBERS + 1} accounts in the organization.", "",
-              "| shares | associations | non-compliant | ramguard wall | ramguard API calls (lower bound) | ramguard peak RSS "
-              "| Custodian wall | Custodian API calls | Custodian peak RSS | Custodian / ramguard time |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              f"{OUTSIDE_FRACTION:.0%}; {MEMBERS + 1} accounts in the organization. Latency is added by the "
+              f"stand-in to every call of every service. ramguard runs with SWEEP_CONCURRENCY "
+              f"{DEFAULT_CONCURRENCY} (the default), the sequential baseline with 1. \"first\" is a sweep with "
+              f"no earlier results, \"steady\" the next sweep with nothing changed. Billed GB-s: init + "
+              f"invocation at the template's {TEMPLATE_MEMORY_MB} MB. Custodian reads one page of associations "
+              f"(its external-share filter), ramguard reads all of them.", "",
+              "| shares | latency | ramguard first: wall | calls (lower bound) | peak RSS | GB-s | result "
+              "| steady: wall | calls (×bound) | sequential wall | speed-up | Custodian wall | Custodian calls "
+              "| Custodian RSS | Custodian / ramguard |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for s in results["sweeps"]:
-        rg, c7n = s["ramguard"], s["custodian"]
+        rg, st, sq, c7n = s["ramguard"], s["steady"], s["sequential"], s["custodian"]
+        lb = s["lower_bound"]
         lines.append(
-            f"| {s['shares']:,} | {s['associations']:,} | {rg['non_compliant']:,} | {rg['wall_s']:.2f} s "
-            f"| {rg['total_calls']} ({s['lower_bound']}, ×{rg['total_calls'] / s['lower_bound']:.2f}) "
-            f"| {rg['peak_rss_mib']:.1f} MiB | {c7n['wall_s']:.2f} s | {c7n['total_calls']} "
-            f"| {c7n['peak_rss_mib']:.1f} MiB | {c7n['wall_s'] / rg['wall_s']:.1f}× |")
-    lines += ["", "API calls by operation:", ""]
+            f"| {s['shares']:,} | {s['latency_ms']:g} ms | {rg['wall_s']:.2f} s "
+            f"| {rg['total_calls']:,} ({lb:,}, ×{rg['total_calls'] / lb:.3f}) | {rg['peak_rss_mib']:.1f} MiB "
+            f"| {rg['billed_gb_s']:.3f} | {rg['result_bytes'] / 1024:.1f} KB "
+            f"| {st['wall_s']:.2f} s | {st['total_calls']:,} (×{st['total_calls'] / lb:.3f}) "
+            f"| {sq['wall_s']:.2f} s | {sq['wall_s'] / rg['wall_s']:.1f}× | {c7n['wall_s']:.2f} s "
+            f"| {c7n['total_calls']:,} | {c7n['peak_rss_mib']:.1f} MiB | {c7n['wall_s'] / rg['wall_s']:.1f}× |")
+    lines += ["", "API calls by operation (first sweep; steady state):", ""]
     for s in results["sweeps"]:
-        rg = ", ".join(f"{k} {v}" for k, v in sorted(s["ramguard"]["calls"].items()))
-        c7n = ", ".join(f"{k} {v}" for k, v in sorted(s["custodian"]["calls"].items()))
-        lines.append(f"- {s['shares']:,} shares — ramguard: {rg}; Custodian: {c7n}")
+        if s["latency_ms"]:
+            continue
+        rg = ", ".join(f"{k} {v:,}" for k, v in sorted(s["ramguard"]["calls"].items()))
+        st = ", ".join(f"{k} {v:,}" for k, v in sorted(s["steady"]["calls"].items()))
+        c7n = ", ".join(f"{k} {v:,}" for k, v in sorted(s["custodian"]["calls"].items()))
+        lines.append(f"- {s['shares']:,} shares — ramguard: {rg}; steady: {st}; Custodian: {c7n}")
+    org = results.get("organization")
+    if org:
+        lines += ["", "### Organization scale", "",
+                  f"{org['accounts']:,} accounts; one scheduled invocation per member ({org['invocations']:,}), "
+                  f"as an organization rule produces them, handled by {org['concurrency']} instances (the "
+                  f"template's RuleConcurrency); Organizations ListAccounts limited to {org['rate_limit']['rate']:g} "
+                  f"calls a second (burst {org['rate_limit']['burst']:g}).", "",
+                  "| invocations | failed | Organizations calls (bound 2 × ⌈accounts/20⌉) | throttled | wall |",
+                  "| --- | --- | --- | --- | --- |",
+                  f"| {org['invocations']:,} | {org['failed']} | {org['organizations_calls']:,} "
+                  f"({org['organizations_bound']:,}) | {org['organizations_throttled']:,} | {org['wall_s']:.0f} s |"]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--latencies", default="0,50")
+    parser.add_argument("--org-accounts", type=int, default=5000)
+    parser.add_argument("--org-concurrency", type=int, default=2)
     parser.add_argument("--custodian", default=str(ROOT / ".venv-bench/bin/custodian"))
     args = parser.parse_args()
+    started = time.perf_counter()
     results = {"runs": args.runs, "cold_start": {}, "sizes": {}, "sweeps": []}
     for name in FUNCTIONS:
         results["cold_start"][name] = cold_start(name, args.runs)
@@ -386,20 +621,18 @@ def main() -> None:
     standin = StandIn()
     try:
         data = Dataset(standin)
-        for size in [int(s) for s in args.sizes.split(",")]:
+        for size in [int(s) for s in args.sizes.split(",") if s]:
             data.grow_to(size)
-            rg = ramguard_sweep(standin, data)
-            c7n = custodian_sweep(standin, data, Path(args.custodian))
-            sweep = {"shares": data.shares, "associations": data.associations,
-                     "outside_shares": data.outside_shares, "lower_bound": data.lower_bound(),
-                     "ramguard": rg, "custodian": c7n}
-            results["sweeps"].append(sweep)
-            print(f"sweep {size}: ramguard {rg['wall_s']:.2f}s {rg['total_calls']} calls, "
-                  f"custodian {c7n['wall_s']:.2f}s {c7n['total_calls']} calls", file=sys.stderr)
+            for latency in [float(x) for x in args.latencies.split(",") if x]:
+                results["sweeps"].append(sweep_row(standin, data, latency, Path(args.custodian)))
     finally:
         standin.stop()
+    if args.org_accounts:
+        results["organization"] = organization_scale(args.org_accounts, args.org_concurrency, rate=5, burst=5)
+        print(f"organization: {results['organization']}", file=sys.stderr)
+    results["bench_minutes"] = (time.perf_counter() - started) / 60
     (ROOT / "bench/results.json").write_text(json.dumps(results, indent=2) + "\n")
-    text = report(results)
+    text = report(results) + f"\nWhole benchmark: {results['bench_minutes']:.1f} min on this machine.\n"
     (ROOT / "bench/results.md").write_text(text)
     print(text)
 

@@ -70,6 +70,8 @@ class StandIn:
         if delay > 0:
             time.sleep(delay)
         if state.rate_limited(service, operation, account):
+            with state.LOCK:
+                state.THROTTLED[(account, service, operation or "?")] += 1
             code, status, message = state.THROTTLE.get(service, ("ThrottlingException", 400, "Rate exceeded"))
             return self._error(start_response, service, AwsError(code, message, status))
         fault = state.take_fault(service, operation, account)
@@ -193,10 +195,15 @@ class StandIn:
             with state.LOCK:
                 if method == "DELETE":
                     state.CALLS.clear()
+                    state.THROTTLED.clear()
                     return {"cleared": True}
                 account = body.get("account")
+                # every call received (throttled ones included), and those a rate limit refused
                 return {"calls": [{"account": a, "service": s, "operation": o, "count": n}
-                                  for (a, s, o), n in sorted(state.CALLS.items()) if not account or a == account]}
+                                  for (a, s, o), n in sorted(state.CALLS.items()) if not account or a == account],
+                        "throttled": [{"account": a, "service": s, "operation": o, "count": n}
+                                      for (a, s, o), n in sorted(state.THROTTLED.items())
+                                      if not account or a == account]}
         if path == "/_standin/settings" and method == "POST":
             with state.LOCK:
                 account = body.get("account")

@@ -97,6 +97,7 @@ def settings_for(account: str | None) -> Settings:
     return ACCOUNT_SETTINGS.get(account or "", SETTINGS)
 FAULTS: list[Fault] = []
 CALLS: Counter = Counter()  # (account, service, operation) -> count
+THROTTLED: Counter = Counter()  # (account, service, operation) -> calls a rate limit refused
 _RNG = random.Random(7)
 
 
@@ -157,6 +158,7 @@ def reset() -> None:
         ACCOUNT_SETTINGS.clear()
         FAULTS.clear()
         CALLS.clear()
+        THROTTLED.clear()
         LATENCY.clear()
         RATE_LIMITS.clear()
         BUCKETS.clear()

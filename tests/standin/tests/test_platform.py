@@ -141,6 +141,8 @@ def test_latency_and_rate_limits_are_off_by_default_and_set_per_service(standin,
     with pytest.raises(ClientError) as err:
         orgs.list_accounts()
     assert err.value.response["Error"]["Code"] == "TooManyRequestsException"
+    throttled = standin.control("POST", "/_standin/calls", {})["throttled"]
+    assert [(t["operation"], t["count"]) for t in throttled] == [("ListAccounts", 1)]
     orgs.describe_organization()  # other operations are not limited
     bad = standin.control("POST", "/_standin/performance", {"rateLimits": [{"service": "ram", "rate": 0}]})
     assert bad["error"] == "BadControlRequest"
