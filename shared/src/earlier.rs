@@ -3,8 +3,10 @@
 //! changed, and NOT_APPLICABLE for every share Config holds a result for that no longer exists.
 //!
 //! Config keeps a custom rule's result for a resource until the rule reports that resource again
-//! (it never expires a periodic rule's results by itself), which is both why unchanged results
-//! need not be sent again and why a deleted share's result must be replaced.
+//! or the results are deleted (results for resources deleted since stay until then:
+//! https://docs.aws.amazon.com/config/latest/developerguide/deleting-evaluations-results.html),
+//! which is both why unchanged results need not be sent again and why a deleted share's result
+//! must be replaced.
 //!
 //! Memory: a share ARN is `arn:<partition>:ram:<Region>:<account>:resource-share/<UUID>` and all
 //! of an account's shares in one Region have the same prefix, so each result is held as its

@@ -631,22 +631,125 @@ async fn put_batch(
     config_api::put_evaluations(config, token, &batch, ordering).await
 }
 
-impl Sweep<'_> {
-    async fn earlier_and_sources(&self) -> Result<(EarlierResults, SourcesByShare), RuleError> {
-        let (earlier, sources) = tokio::try_join!(
-            config_api::earlier_results(self.config, self.rule_name),
-            ram_api::owned_sources(self.ram),
-        )?;
-        Ok((earlier, sources))
+/// Judges shares one by one and gathers what to send in batches of 100: a share whose result
+/// Config already holds is counted, not sent; after the complete listing, every share Config
+/// holds a result for that was not seen becomes NOT_APPLICABLE.
+struct Judge<'a> {
+    org: &'a OrgSnapshot,
+    params: &'a Parameters,
+    earlier: EarlierResults,
+    sources: SourcesByShare,
+    now: i64,
+    pending: Vec<ShareEvaluation>,
+    batches: usize,
+}
+
+impl<'a> Judge<'a> {
+    fn new(
+        org: &'a OrgSnapshot,
+        params: &'a Parameters,
+        (earlier, sources): (EarlierResults, SourcesByShare),
+    ) -> Judge<'a> {
+        Judge {
+            org,
+            params,
+            earlier,
+            sources,
+            now: now_secs(),
+            pending: Vec::with_capacity(MAX_EVALUATIONS_PER_CALL),
+            batches: 0,
+        }
     }
 
+    fn push(&mut self, evaluation: ShareEvaluation) -> Option<Vec<ShareEvaluation>> {
+        self.pending.push(evaluation);
+        (self.pending.len() == MAX_EVALUATIONS_PER_CALL).then(|| {
+            self.batches += 1;
+            std::mem::take(&mut self.pending)
+        })
+    }
+
+    /// Judges one share; returns a full batch when one is ready to send.
+    fn share(
+        &mut self,
+        mut share: ResourceShare,
+        outcome: &mut RuleOutcome,
+    ) -> Option<Vec<ShareEvaluation>> {
+        share.sources = self.sources.remove(&share.arn).unwrap_or_default();
+        let verdict = evaluate(&share, self.org, self.params, self.now);
+        log_verdict(&verdict);
+        outcome.record(&verdict);
+        count(outcome, verdict.compliance);
+        match self
+            .earlier
+            .observe(&verdict.share_arn, verdict.compliance, &verdict.annotation)
+        {
+            Report::Unchanged => {
+                outcome.evaluations_unchanged += 1;
+                None
+            }
+            Report::Send => self.push(ShareEvaluation {
+                resource_id: verdict.share_arn,
+                compliance: verdict.compliance,
+                annotation: verdict.annotation,
+            }),
+        }
+    }
+
+    /// After the complete listing: NOT_APPLICABLE for the shares gone, and the last batches. One
+    /// batch at least, so that Config has the invocation's report even when every result stands
+    /// (PutEvaluations takes an empty list of evaluations).
+    fn finish(mut self, outcome: &mut RuleOutcome) -> Vec<Vec<ShareEvaluation>> {
+        let gone: Vec<String> = self.earlier.unobserved().collect();
+        let mut out = Vec::new();
+        for arn in gone {
+            info!(share_arn = %arn, verdict = "NOT_APPLICABLE", reason = "share no longer exists", "verdict");
+            count(outcome, Compliance::NotApplicable);
+            out.extend(self.push(ShareEvaluation {
+                resource_id: arn,
+                compliance: Compliance::NotApplicable,
+                annotation: "The resource share no longer exists.".into(),
+            }));
+        }
+        if !self.pending.is_empty() || self.batches == 0 {
+            out.push(std::mem::take(&mut self.pending));
+        }
+        out
+    }
+}
+
+impl Sweep<'_> {
     async fn run(&self, outcome: &mut RuleOutcome) -> Result<(), RuleError> {
-        let width = self.width;
-        let known = if width == 1 {
-            Some(self.earlier_and_sources().await?)
+        if self.width == 1 {
+            self.run_in_sequence(outcome).await
         } else {
-            None
-        };
+            self.run_pipelined(outcome).await
+        }
+    }
+
+    /// Every call after the one before it (`SWEEP_CONCURRENCY=1`).
+    async fn run_in_sequence(&self, outcome: &mut RuleOutcome) -> Result<(), RuleError> {
+        let earlier = config_api::earlier_results(self.config, self.rule_name).await?;
+        let sources = ram_api::owned_sources(self.ram).await?;
+        let mut judge = Judge::new(self.org, self.params, (earlier, sources));
+        let mut calls = 0;
+        let mut pages = std::pin::pin!(ram_api::owned_share_pages(self.ram));
+        while let Some(page) = pages.next().await {
+            for share in with_principals(self.ram, page).await? {
+                if let Some(batch) = judge.share(share, outcome) {
+                    calls += put_batch(self.config, self.token, batch, self.ordering).await?;
+                }
+            }
+        }
+        for batch in judge.finish(outcome) {
+            calls += put_batch(self.config, self.token, batch, self.ordering).await?;
+        }
+        outcome.put_evaluations_calls = calls;
+        Ok(())
+    }
+
+    async fn run_pipelined(&self, outcome: &mut RuleOutcome) -> Result<(), RuleError> {
+        let width = self.width;
         let (page_tx, mut page_rx) = tokio::sync::mpsc::channel::<SharePage>(width);
         let (batch_tx, batch_rx) = tokio::sync::mpsc::channel::<Vec<ShareEvaluation>>(width);
         let ram = self.ram;
@@ -667,72 +770,30 @@ impl Sweep<'_> {
 
         let judge = async move {
             let outcome = judged;
-            let (mut earlier, mut sources) = match known {
-                Some(k) => k,
-                None => self.earlier_and_sources().await?,
-            };
-            let now = now_secs();
-            let mut pending: Vec<ShareEvaluation> = Vec::with_capacity(MAX_EVALUATIONS_PER_CALL);
-            let mut batches = 0usize;
-            let mut ended = false;
+            let known = tokio::try_join!(
+                config_api::earlier_results(self.config, self.rule_name),
+                ram_api::owned_sources(self.ram),
+            )?;
+            let mut judge = Judge::new(self.org, self.params, known);
             while let Some(page) = page_rx.recv().await {
-                let shares = match page {
-                    SharePage::Shares(shares) => shares,
-                    SharePage::End => {
-                        ended = true;
-                        break;
+                let SharePage::Shares(shares) = page else {
+                    for batch in judge.finish(outcome) {
+                        if batch_tx.send(batch).await.is_err() {
+                            break;
+                        }
                     }
+                    return Ok(());
                 };
-                for mut share in shares {
-                    share.sources = sources.remove(&share.arn).unwrap_or_default();
-                    let verdict = evaluate(&share, self.org, self.params, now);
-                    log_verdict(&verdict);
-                    outcome.record(&verdict);
-                    count(outcome, verdict.compliance);
-                    match earlier.observe(
-                        &verdict.share_arn,
-                        verdict.compliance,
-                        &verdict.annotation,
-                    ) {
-                        Report::Unchanged => outcome.evaluations_unchanged += 1,
-                        Report::Send => pending.push(ShareEvaluation {
-                            resource_id: verdict.share_arn,
-                            compliance: verdict.compliance,
-                            annotation: verdict.annotation,
-                        }),
-                    }
-                    if pending.len() == MAX_EVALUATIONS_PER_CALL {
-                        batches += 1;
-                        if batch_tx.send(std::mem::take(&mut pending)).await.is_err() {
+                for share in shares {
+                    if let Some(batch) = judge.share(share, outcome) {
+                        if batch_tx.send(batch).await.is_err() {
                             return Ok(()); // the sender stopped: its error is the invocation's
                         }
                     }
                 }
             }
-            if !ended {
-                // the reader failed; its error ends the invocation, and no share is called gone
-                return Ok(());
-            }
-            for gone in earlier.unobserved() {
-                info!(share_arn = %gone, verdict = "NOT_APPLICABLE", reason = "share no longer exists", "verdict");
-                count(outcome, Compliance::NotApplicable);
-                pending.push(ShareEvaluation {
-                    resource_id: gone,
-                    compliance: Compliance::NotApplicable,
-                    annotation: "The resource share no longer exists.".into(),
-                });
-                if pending.len() == MAX_EVALUATIONS_PER_CALL {
-                    batches += 1;
-                    if batch_tx.send(std::mem::take(&mut pending)).await.is_err() {
-                        return Ok(());
-                    }
-                }
-            }
-            // one call at least, so that Config has the invocation's report even when every
-            // result stands (PutEvaluations takes an empty list of evaluations)
-            if !pending.is_empty() || batches == 0 {
-                let _ = batch_tx.send(pending).await;
-            }
+            // the reader stopped before the end of the listing; its error ends the invocation,
+            // and no share is called gone
             Ok::<_, RuleError>(())
         };
 

@@ -43,7 +43,7 @@ async fn a_pipelined_sweep_under_rate_limits_judges_exactly_like_a_sequential_on
         "latency": {"ram": {"fixedMs": 5}, "config": {"fixedMs": 5}},
         "rateLimits": [
             {"service": "ram", "operation": "GetResourceShareAssociations", "rate": 20, "burst": 2},
-            {"service": "config", "operation": "PutEvaluations", "rate": 20, "burst": 2},
+            {"service": "config", "operation": "PutEvaluations", "rate": 50, "burst": 4},
         ],
     }));
     // the functions' own retry policy, not the test harness's fast one
@@ -51,6 +51,11 @@ async fn a_pipelined_sweep_under_rate_limits_judges_exactly_like_a_sequential_on
         .management
         .to_builder()
         .retry_config(ramguard::aws::retry_config())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(std::time::Duration::from_secs(120))
+                .build(),
+        )
         .build();
     let (_, throttles_before) = ramguard::aws::calls::counts();
     let mut wide = RuleHandler::new(sdk.clone(), Some(RULE.into()), Parameters::default());
@@ -71,17 +76,25 @@ async fn a_pipelined_sweep_under_rate_limits_judges_exactly_like_a_sequential_on
     assert_eq!(held, expected);
     // the calls are the bulk reads' and no more: 3 share pages, one association read of
     // ⌈1,000 or 234 shares' associations / 500⌉ pages per share page, 1 source page
-    let calls: BTreeMap<String, u64> = world
+    // calls answered: received minus those the rate limits refused
+    let counts = world
         .standin
-        .calls(&account)
-        .into_iter()
-        .map(|c| (c.operation, c.count))
-        .collect();
+        .control("POST", "/_standin/calls", json!({ "account": account }));
+    let mut calls: BTreeMap<String, i64> = BTreeMap::new();
+    for (list, sign) in [("calls", 1), ("throttled", -1)] {
+        for c in counts[list].as_array().expect("counts") {
+            *calls
+                .entry(c["operation"].as_str().unwrap_or_default().to_string())
+                .or_default() += sign * c["count"].as_i64().unwrap_or_default();
+        }
+    }
     assert_eq!(calls["GetResourceShares"], 3);
     assert_eq!(calls["ListSourceAssociations"], 1);
-    let associations: usize = (0..SHARES).map(|i| if i % 7 == 0 { 3 } else { 2 }).sum();
+    let associations: i64 = (0..SHARES as i64)
+        .map(|i| if i % 7 == 0 { 3 } else { 2 })
+        .sum();
     assert!(
-        calls["GetResourceShareAssociations"] as usize <= associations.div_ceil(500) + 3,
+        calls["GetResourceShareAssociations"] <= (associations + 499) / 500 + 3,
         "{calls:?}"
     );
 

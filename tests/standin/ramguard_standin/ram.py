@@ -135,6 +135,8 @@ class RamState:
     associations: Associations = field(default_factory=Associations)
     # shares and associations with a transition scheduled (settle_at set)
     pending: list = field(default_factory=list)
+    added: int = 0  # shares ever added: the owned-share listings below are kept until it changes
+    owned_listing: dict = field(default_factory=dict)  # (account, region) -> (added, [Share])
     invitations: dict[str, Invitation] = field(default_factory=dict)
     sharing_enabled: set[str] = field(default_factory=set)  # organization ids
     idempotency: dict[tuple[str, str, str], tuple[str, dict]] = field(default_factory=dict)
@@ -383,6 +385,7 @@ def create_resource_share(call: Call, p: dict, now: float) -> dict:
             _validate_resource(resource)
         sources = _list(p.get("sources"), "sources")
         STATE.shares[arn] = share
+        STATE.added += 1
         _associate(call, share, principals, resources, now)
         _associate_sources(share, sources, now)
         return {"resourceShare": share.describe(), "clientToken": p.get("clientToken")}
@@ -404,7 +407,7 @@ def get_resource_shares(call: Call, p: dict, now: float) -> dict:
     arns = set(_list(p.get("resourceShareArns"), "resourceShareArns"))
     _settle_all(now)
     if owner == "SELF":
-        shares = [s for s in STATE.shares.values() if s.owner == call.account and s.region == call.region]
+        shares = _owned(call.account, call.region)
     else:
         shares = [s for s in STATE.shares.values() if s.owner != call.account and s.region == call.region
                   and _received(call.account, s)]
@@ -424,6 +427,17 @@ def get_resource_shares(call: Call, p: dict, now: float) -> dict:
     if token:
         out["nextToken"] = token
     return out
+
+
+def _owned(account: str, region: str) -> list[Share]:
+    """The shares an account owns in a Region, in creation order (listed once per added share,
+    not once per page: a 100,000-share listing is 200 pages)."""
+    cached = STATE.owned_listing.get((account, region))
+    if cached is not None and cached[0] == STATE.added:
+        return cached[1]
+    shares = [s for s in STATE.shares.values() if s.owner == account and s.region == region]
+    STATE.owned_listing[(account, region)] = (STATE.added, shares)
+    return shares
 
 
 def _received(account: str, share: Share) -> bool:
@@ -805,6 +819,7 @@ def bulk_shares(spec: dict) -> dict:
             share = Share(arn, row["name"], account, region, bool(row.get("allowExternalPrincipals", True)),
                           dict(row.get("tags") or {}), now, now)
             STATE.shares[arn] = share
+            STATE.added += 1
             for resource in row.get("resources") or []:
                 STATE.associations.append(Association(arn, resource, "RESOURCE", "ASSOCIATED", False, now, now))
             for principal in row.get("principals") or []:
