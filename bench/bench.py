@@ -497,8 +497,17 @@ def organization_scale(accounts: int, concurrency: int, rate: float, burst: floa
         # the template's Organization-scope rule parameters (the member role is the harness's)
         parameters = json.dumps({"ExecutionRoleName": "bench", "OrgCacheTtlSeconds": "900"})
 
+        # one Config client acting as each member in turn (the stand-in takes the account from
+        # x-moto-account-id): building a client per member costs more than the benchmark itself
+        config = client(standin, "config", creds)
+        acting = threading.local()
+        config.meta.events.register(
+            "before-sign.config.PutConfigRule",
+            lambda request, **_: request.headers.__setitem__("x-moto-account-id", acting.account))
+
         def member_world(member: str) -> dict:
-            put_rule(client(standin, "config", credentials(standin, member)), management, rule)
+            acting.account = member
+            put_rule(config, management, rule)
             standin.control("POST", "/_standin/ram/bulk-shares", {
                 "account": member, "region": REGION,
                 "shares": [{"name": "s", "principals": principals_of[member],
@@ -520,6 +529,7 @@ def organization_scale(accounts: int, concurrency: int, rate: float, burst: floa
         try:
             api.wait_all(3600)
             wall = time.perf_counter() - start
+            rss = [peak_rss_kib(p.pid) / 1024 for p in procs]
         finally:
             for p in procs:
                 p.kill()
@@ -539,6 +549,7 @@ def organization_scale(accounts: int, concurrency: int, rate: float, burst: floa
         org_throttled = sum(n for k, n in throttled.items() if k.startswith("organizations:"))
         return {"accounts": accounts, "invocations": len(events), "concurrency": concurrency,
                 "rate_limit": {"rate": rate, "burst": burst}, "wall_s": wall,
+                "peak_rss_mib": max(rss),
                 "failed": len(api.errors), "errors": api.errors[:5],
                 "organizations_calls": org_received - org_throttled,
                 "organizations_throttled": org_throttled,
@@ -596,10 +607,12 @@ def report(results: dict) -> str:
                   f"as an organization rule produces them, handled by {org['concurrency']} instances (the "
                   f"template's RuleConcurrency); Organizations ListAccounts limited to {org['rate_limit']['rate']:g} "
                   f"calls a second (burst {org['rate_limit']['burst']:g}).", "",
-                  "| invocations | failed | Organizations calls (bound 2 × ⌈accounts/20⌉) | throttled | wall |",
-                  "| --- | --- | --- | --- | --- |",
+                  "| invocations | failed | Organizations calls (bound 2 × ⌈accounts/20⌉) | throttled | wall "
+                  "| peak RSS per instance |",
+                  "| --- | --- | --- | --- | --- | --- |",
                   f"| {org['invocations']:,} | {org['failed']} | {org['organizations_calls']:,} "
-                  f"({org['organizations_bound']:,}) | {org['organizations_throttled']:,} | {org['wall_s']:.0f} s |"]
+                  f"({org['organizations_bound']:,}) | {org['organizations_throttled']:,} | {org['wall_s']:.0f} s "
+                  f"| {org['peak_rss_mib']:.1f} MiB |"]
     return "\n".join(lines) + "\n"
 
 

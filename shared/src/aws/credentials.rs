@@ -60,13 +60,40 @@ fn is_access_denied(text: &str) -> bool {
     text.contains("AccessDenied") || text.contains("not authorized to perform: sts:AssumeRole")
 }
 
+/// The most (account, Region) configurations an instance keeps. An organization rule hands one
+/// instance invocations for thousands of member accounts; each kept configuration holds its
+/// role's credentials provider and STS client, so an unbounded cache would grow with the
+/// organization. Past this many, the oldest is dropped (and its role assumed again if needed).
+pub const MAX_CACHED_ACCOUNTS: usize = 32;
+
+type AccountKey = (String, String);
+
+#[derive(Default)]
+struct ConfigCache {
+    configs: std::collections::HashMap<AccountKey, SdkConfig>,
+    order: std::collections::VecDeque<AccountKey>,
+}
+
+impl ConfigCache {
+    fn insert(&mut self, key: AccountKey, cfg: SdkConfig) {
+        if self.configs.insert(key.clone(), cfg).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > MAX_CACHED_ACCOUNTS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.configs.remove(&oldest);
+            }
+        }
+    }
+}
+
 /// SDK configurations per (account, Region): the function's own for its account, an assumed
 /// member role's for any other, built once per warm instance (the role provider refreshes its
-/// credentials).
+/// credentials) and kept for the [`MAX_CACHED_ACCOUNTS`] most recently added.
 pub struct AccountConfigs {
     base: SdkConfig,
     session_name: &'static str,
-    cache: std::sync::Mutex<std::collections::HashMap<(String, String), SdkConfig>>,
+    cache: std::sync::Mutex<ConfigCache>,
 }
 
 impl AccountConfigs {
@@ -76,6 +103,11 @@ impl AccountConfigs {
             session_name,
             cache: Default::default(),
         }
+    }
+
+    /// How many configurations are kept.
+    pub fn cached(&self) -> usize {
+        self.cache.lock().expect("account configs").configs.len()
     }
 
     /// The configuration acting in `account` and `region` (None: the function's own Region).
@@ -101,7 +133,13 @@ impl AccountConfigs {
             });
         }
         let key = (account.to_string(), region.clone());
-        if let Some(cfg) = self.cache.lock().expect("account configs").get(&key) {
+        if let Some(cfg) = self
+            .cache
+            .lock()
+            .expect("account configs")
+            .configs
+            .get(&key)
+        {
             return Ok(cfg.clone());
         }
         let in_region = |cfg: SdkConfig| {
@@ -193,6 +231,32 @@ impl aws_credential_types::provider::ProvideCredentials for Primed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_keeps_the_most_recent_accounts_only() {
+        let mut cache = ConfigCache::default();
+        for i in 0..(MAX_CACHED_ACCOUNTS + 10) {
+            cache.insert(
+                (format!("{i:012}"), "us-east-1".into()),
+                SdkConfig::builder().build(),
+            );
+        }
+        // the same key again neither grows the cache nor evicts anything
+        let last = (
+            format!("{:012}", MAX_CACHED_ACCOUNTS + 9),
+            "us-east-1".to_string(),
+        );
+        cache.insert(last.clone(), SdkConfig::builder().build());
+        assert_eq!(cache.configs.len(), MAX_CACHED_ACCOUNTS);
+        assert_eq!(cache.order.len(), MAX_CACHED_ACCOUNTS);
+        assert!(cache.configs.contains_key(&last));
+        assert!(!cache
+            .configs
+            .contains_key(&(format!("{:012}", 9), "us-east-1".into())));
+        assert!(cache
+            .configs
+            .contains_key(&(format!("{:012}", 10), "us-east-1".into())));
+    }
 
     #[test]
     fn access_denied_is_told_apart_from_other_failures() {

@@ -34,12 +34,23 @@ def _strip_none(value: Any) -> Any:
     return value
 
 
+_KEY_ACCOUNTS: dict[str, str] = {}  # access key -> account: a key never moves between accounts
+
+
 def _account_for(access_key: str, headers: dict[str, str]) -> str:
     if "x-moto-account-id" in headers:
         return headers["x-moto-account-id"]
+    known = _KEY_ACCOUNTS.get(access_key)
+    if known is not None:
+        return known
+    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.iam.models import get_account_id_from
 
-    return get_account_id_from(access_key)
+    # moto searches every account's keys: linear in accounts, so remembered once found
+    account = get_account_id_from(access_key)
+    if account != DEFAULT_ACCOUNT_ID:
+        _KEY_ACCOUNTS[access_key] = account
+    return account
 
 
 class StandIn:
@@ -155,6 +166,7 @@ class StandIn:
             ram.reset()
             configsvc.reset()
             securityhub.reset()
+            _KEY_ACCOUNTS.clear()
 
     def _control(self, environ: dict, start_response: Callable, path: str) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
