@@ -42,6 +42,14 @@ DEFAULT_CONCURRENCY = 8  # SWEEP_CONCURRENCY's default
 
 
 # ----------------------------------------------------------------------------- Lambda Runtime API
+def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A Runtime API server on a free local port, serving from a daemon thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 class RuntimeApi:
     """The Runtime API a Lambda function polls: hands out at most one event, records when the
     function first polled (end of init), when it took the event and when it answered."""
@@ -105,9 +113,7 @@ class RuntimeApi:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
 
     @property
     def address(self) -> str:
@@ -453,9 +459,7 @@ class QueueRuntimeApi:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
 
     @property
     def address(self) -> str:
