@@ -926,3 +926,20 @@ fn log_verdict(v: &ShareVerdict) {
         "verdict"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweep_concurrency_is_a_whole_number_from_1_to_64() {
+        assert_eq!(sweep_concurrency(None), Ok(DEFAULT_SWEEP_CONCURRENCY));
+        assert_eq!(sweep_concurrency(Some("  ")), Ok(DEFAULT_SWEEP_CONCURRENCY));
+        assert_eq!(sweep_concurrency(Some("1")), Ok(1));
+        assert_eq!(sweep_concurrency(Some(" 64 ")), Ok(64));
+        for bad in ["0", "65", "-1", "eight", "2.5"] {
+            let err = sweep_concurrency(Some(bad)).unwrap_err();
+            assert!(err.starts_with("SWEEP_CONCURRENCY"), "{err}");
+        }
+    }
+}
