@@ -58,14 +58,7 @@ async fn sweep_judges_every_principal_form_and_status() {
     let pending = world.share("pending", true, &["888888888888"]).await;
     let iam_out = world.share("iam-outside", true, &[&role_out]).await;
     let fixed = world.share("fixed", true, &["777777777777", member]).await;
-    world
-        .ram()
-        .disassociate_resource_share()
-        .resource_share_arn(&fixed)
-        .principals("777777777777")
-        .send()
-        .await
-        .unwrap();
+    world.remove_principal(&fixed, "777777777777").await;
     let exempt = world
         .share_with(ShareSpec {
             name: "exempt",
@@ -84,13 +77,7 @@ async fn sweep_judges_every_principal_form_and_status() {
         })
         .await;
     let deleted = world.share("deleted", true, &["555555555555"]).await;
-    world
-        .ram()
-        .delete_resource_share()
-        .resource_share_arn(&deleted)
-        .send()
-        .await
-        .unwrap();
+    world.delete_share(&deleted).await;
 
     let outcome = handler(&world)
         .await
@@ -615,20 +602,9 @@ async fn a_steady_sweep_sends_only_what_changed_and_a_deleted_share_becomes_not_
 
     // one share gains an outsider, one is deleted: exactly those two are sent
     world
-        .ram()
-        .associate_resource_share()
-        .resource_share_arn(&inside)
-        .principals(format!("arn:aws:iam::{OUTSIDER}:role/partner"))
-        .send()
-        .await
-        .expect("associate");
-    world
-        .ram()
-        .delete_resource_share()
-        .resource_share_arn(&gone)
-        .send()
-        .await
-        .expect("delete");
+        .add_principal(&inside, &format!("arn:aws:iam::{OUTSIDER}:role/partner"))
+        .await;
+    world.delete_share(&gone).await;
     let changed = sweep().await;
     assert_eq!(changed.evaluations_unchanged, 1, "{changed:?}");
     let after = results(&world.config()).await;

@@ -243,13 +243,7 @@ async fn resolves_findings_when_principals_leave_and_when_the_share_is_fixed() {
     imp.handle(change(&mgmt, &gone, "NON_COMPLIANT", None), &mgmt)
         .await
         .expect("import");
-    world
-        .ram()
-        .delete_resource_share()
-        .resource_share_arn(&gone)
-        .send()
-        .await
-        .expect("DeleteResourceShare");
+    world.delete_share(&gone).await;
     let out = imp
         .handle(
             change(&mgmt, &gone, "NOT_APPLICABLE", Some("NON_COMPLIANT")),

@@ -265,13 +265,7 @@ async fn exempt_shares_trusted_accounts_and_deleted_shares_are_left_alone() {
         .await;
     let trusted = world.share("trusted", true, &[OUTSIDER, PENDING]).await;
     let gone = world.share("gone", true, &[OUTSIDER]).await;
-    world
-        .ram()
-        .delete_resource_share()
-        .resource_share_arn(&gone)
-        .send()
-        .await
-        .expect("DeleteResourceShare");
+    world.delete_share(&gone).await;
     let mut s = settings(Mode::Enforce);
     s.params.trusted_account_ids.insert(OUTSIDER.into());
     let r = remediator(&world, s);

@@ -586,6 +586,27 @@ impl World {
         assert!(report.failed.is_empty(), "{report:?}");
     }
 
+    /// Adds `principal` to a share of the management account, as its owner would by hand.
+    pub async fn add_principal(&self, share_arn: &str, principal: &str) {
+        self.ram()
+            .associate_resource_share()
+            .resource_share_arn(share_arn)
+            .principals(principal)
+            .send()
+            .await
+            .expect("AssociateResourceShare");
+    }
+
+    /// Deletes a share of the management account, as its owner would by hand.
+    pub async fn delete_share(&self, share_arn: &str) {
+        self.ram()
+            .delete_resource_share()
+            .resource_share_arn(share_arn)
+            .send()
+            .await
+            .expect("DeleteResourceShare");
+    }
+
     /// Removes `principal` from a share of the management account, as its owner would by hand.
     pub async fn remove_principal(&self, share_arn: &str, principal: &str) {
         self.ram()
