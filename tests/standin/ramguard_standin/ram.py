@@ -213,7 +213,11 @@ class PrincipalPlan:
 
 def plan_principal(owner: str, share: Share, principal: str) -> PrincipalPlan:
     """How RAM treats a principal offered to a share, or the error it answers with."""
-    org: OrgView | None = org_of(owner)
+    return plan_principal_in(org_of(owner), owner, share, principal)
+
+
+def plan_principal_in(org: OrgView | None, owner: str, share: Share, principal: str) -> PrincipalPlan:
+    """`plan_principal` with the owner's organization already read (`org_of` reads it whole)."""
     enabled = org is not None and org.id in STATE.sharing_enabled
     if not isinstance(principal, str) or not principal:
         raise _invalid("A principal must be a non-empty string.")
@@ -798,35 +802,35 @@ def set_share_state(spec: dict) -> dict:
 def bulk_shares(spec: dict) -> dict:
     """Control endpoint for large worlds (benchmarks): creates many ACTIVE shares at once, each
     with its resources and principals already ASSOCIATED (as if every invitation was accepted),
-    RAM's `external` flag set as CreateResourceShare sets it. Body: {"account", "region",
-    "shares": [{"name", "principals": [...], "resources": [...], "allowExternalPrincipals"}]}."""
+    RAM's `external` flag set as CreateResourceShare sets it. Principals and resources are
+    validated as CreateResourceShare validates them, and a refused one refuses the whole request
+    before anything is added. Body: {"account", "region", "shares": [{"name", "principals": [...],
+    "resources": [...], "allowExternalPrincipals"}]}."""
     with state.LOCK:
         account, region = spec["account"], spec["region"]
         org = org_of(account)
         now = state.now()
-        arns = []
-
-        def outside(principal: str) -> bool:
-            if ACCOUNT_RE.match(principal):
-                return org is None or not org.has_account(principal)
-            if principal.startswith("arn:") and ":iam::" in principal:
-                owner = principal.split(":")[4]
-                return org is None or not org.has_account(owner)
-            return False  # the organization or one of its OUs
-
+        planned = []
         for row in spec["shares"]:
             arn = f"arn:aws:ram:{region}:{account}:resource-share/{uuid.uuid4()}"
             share = Share(arn, row["name"], account, region, bool(row.get("allowExternalPrincipals", True)),
                           dict(row.get("tags") or {}), now, now)
-            STATE.shares[arn] = share
+            resources = _list(row.get("resources"), "resources")
+            for resource in resources:
+                _validate_resource(resource)
+            principals = [(p, plan_principal_in(org, account, share, p).external)
+                          for p in _list(row.get("principals"), "principals")]
+            planned.append((share, resources, principals))
+        for share, resources, principals in planned:
+            STATE.shares[share.arn] = share
             STATE.added += 1
-            for resource in row.get("resources") or []:
-                STATE.associations.append(Association(arn, resource, "RESOURCE", "ASSOCIATED", False, now, now))
-            for principal in row.get("principals") or []:
-                STATE.associations.append(Association(arn, principal, "PRINCIPAL", "ASSOCIATED",
-                                                      outside(principal), now, now))
-            arns.append(arn)
-        return {"resourceShareArns": arns}
+            for resource in resources:
+                STATE.associations.append(Association(share.arn, resource, "RESOURCE", "ASSOCIATED", False,
+                                                      now, now))
+            for principal, external in principals:
+                STATE.associations.append(Association(share.arn, principal, "PRINCIPAL", "ASSOCIATED",
+                                                      external, now, now))
+        return {"resourceShareArns": [share.arn for share, _, _ in planned]}
 
 
 OPERATIONS = {

@@ -274,3 +274,16 @@ def test_bulk_shares_are_read_back_like_created_ones(standin, org):
         ram.get_resource_share_associations(associationType="PRINCIPAL", resourceShareArns=arns[:10],
                                             nextToken=first["nextToken"])
     assert code(exc) == "InvalidNextTokenException"
+    # a principal RAM would refuse refuses the whole seed, as CreateResourceShare refuses it
+    for principal, error in [("12345", "InvalidParameterException"),
+                             ("arn:aws:sqs:us-east-1:999999999999:q", "MalformedArnException")]:
+        refused = standin.control("POST", "/_standin/ram/bulk-shares", {
+            "account": MANAGEMENT, "region": "us-east-1",
+            "shares": [{"name": "ok", "principals": [member]}, {"name": "bad", "principals": [principal]}]})
+        assert (refused.get("status"), refused.get("error")) == (400, error), refused
+    closed = standin.control("POST", "/_standin/ram/bulk-shares", {
+        "account": MANAGEMENT, "region": "us-east-1",
+        "shares": [{"name": "closed", "principals": [outside_role], "allowExternalPrincipals": False}]})
+    assert (closed.get("status"), closed.get("error")) == (400, "OperationNotPermittedException"), closed
+    assert len(list(ram.get_paginator("get_resource_shares").paginate(resourceOwner="SELF")
+                    .search("resourceShares[]"))) == 501
