@@ -42,6 +42,9 @@ DEFAULT_CONCURRENCY = 8  # SWEEP_CONCURRENCY's default
 
 
 # ----------------------------------------------------------------------------- Lambda Runtime API
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:210987654321:function:bench"
+
+
 def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
     """A Runtime API server on a free local port, serving from a daemon thread."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -50,7 +53,49 @@ def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
     return server
 
 
-class RuntimeApi:
+class RuntimeServer:
+    """A Runtime API served on a free local port (`server`, set by the subclass)."""
+
+    server: ThreadingHTTPServer
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+
+class RuntimeHandler(BaseHTTPRequestHandler):
+    """What both Runtime APIs answer alike: an event with its invocation headers, and an
+    invocation's response or error accepted."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def deliver(self, event: dict, request_id: str) -> None:
+        body = json.dumps(event).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+        self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 900_000))
+        self.send_header("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN)
+        self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:
+            pass  # the function was stopped
+
+    def read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def accepted(self) -> None:
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class RuntimeApi(RuntimeServer):
     """The Runtime API a Lambda function polls: hands out at most one event, records when the
     function first polled (end of init), when it took the event and when it answered."""
 
@@ -64,10 +109,7 @@ class RuntimeApi:
         self.error: str | None = None
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(RuntimeHandler):
             def do_GET(self) -> None:
                 if not self.path.endswith("/runtime/invocation/next"):
                     self.send_error(404)
@@ -83,41 +125,20 @@ class RuntimeApi:
                     event, api.event = api.event, None
                     if api.delivered is None:
                         api.delivered = time.perf_counter()
-                body = json.dumps(event).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Lambda-Runtime-Aws-Request-Id", str(uuid.uuid4()))
-                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 900_000))
-                self.send_header("Lambda-Runtime-Invoked-Function-Arn",
-                                 "arn:aws:lambda:us-east-1:000000000000:function:bench")
-                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except OSError:
-                    pass  # the function was stopped
+                self.deliver(event, str(uuid.uuid4()))
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self.read_body()
                 with api.lock:
+                    api.answered = time.perf_counter()
                     if self.path.endswith("/response"):
-                        api.answered = time.perf_counter()
                         api.answer = json.loads(body or b"null")
                     else:
-                        api.answered = time.perf_counter()
                         api.error = body.decode(errors="replace")
                     api.lock.notify_all()
-                self.send_response(202)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.accepted()
 
         self.server = serve(Handler)
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
 
     def wait(self, attr: str, timeout: float) -> float:
         deadline = time.perf_counter() + timeout
@@ -406,23 +427,19 @@ def sweep_row(standin: StandIn, data: Dataset, latency_ms: float, custodian: Pat
 
 
 # ----------------------------------------------------------------------------- organization scale
-class QueueRuntimeApi:
+class QueueRuntimeApi(RuntimeServer):
     """A Runtime API several function instances poll: each takes the next event from one queue,
     as Lambda hands a function's queued asynchronous invocations to its instances."""
 
     def __init__(self, events: list[dict]) -> None:
         self.lock = threading.Condition()
         self.queue = list(reversed(events))
-        self.pending: dict[str, float] = {}
         self.done = 0
         self.errors: list[str] = []
         self.total = len(events)
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(RuntimeHandler):
             def do_GET(self) -> None:
                 with api.lock:
                     while not api.queue:
@@ -430,40 +447,18 @@ class QueueRuntimeApi:
                             self.send_error(504)
                             return
                     event = api.queue.pop()
-                    rid = str(uuid.uuid4())
-                    api.pending[rid] = time.perf_counter()
-                body = json.dumps(event).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Lambda-Runtime-Aws-Request-Id", rid)
-                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 900_000))
-                self.send_header("Lambda-Runtime-Invoked-Function-Arn",
-                                 "arn:aws:lambda:us-east-1:210987654321:function:bench")
-                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except OSError:
-                    pass
+                self.deliver(event, str(uuid.uuid4()))
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self.read_body()
                 with api.lock:
                     api.done += 1
                     if not self.path.endswith("/response"):
                         api.errors.append(body.decode(errors="replace")[:500])
                     api.lock.notify_all()
-                self.send_response(202)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.accepted()
 
         self.server = serve(Handler)
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
 
     def wait_all(self, timeout: float) -> None:
         deadline = time.perf_counter() + timeout
