@@ -36,7 +36,6 @@ pub struct EarlierResults {
     seen_uuid: Vec<bool>,
     /// ARNs not of the common shape: ARN → (digest, seen).
     other: HashMap<String, (u64, bool)>,
-    sorted: bool,
 }
 
 /// What the sweep should do with one share's verdict.
@@ -116,10 +115,7 @@ impl EarlierResults {
             self.prefix = share_prefix(arn).map(str::to_string);
         }
         match self.key(arn) {
-            Some(k) => {
-                self.by_uuid.push((k, d));
-                self.sorted = false;
-            }
+            Some(k) => self.by_uuid.push((k, d)),
             None => {
                 self.other.insert(arn.to_string(), (d, false));
             }
@@ -132,13 +128,13 @@ impl EarlierResults {
         self.by_uuid.dedup_by_key(|e| e.0);
         self.seen_uuid = vec![false; self.by_uuid.len()];
         self.by_uuid.shrink_to_fit();
-        self.sorted = true;
     }
 
     /// Marks the share as existing and says whether its verdict must be sent.
     pub fn observe(&mut self, arn: &str, compliance: Compliance, annotation: &str) -> Report {
-        debug_assert!(
-            self.sorted || self.by_uuid.is_empty(),
+        debug_assert_eq!(
+            self.seen_uuid.len(),
+            self.by_uuid.len(),
             "seal() before observe()"
         );
         let d = digest(compliance, annotation);

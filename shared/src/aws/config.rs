@@ -88,7 +88,11 @@ pub async fn put_evaluations(
 
 /// The results Config holds for the rule on resources of ramguard's type, COMPLIANT and
 /// NON_COMPLIANT (a NOT_APPLICABLE result needs no replacing), held compactly: ⌈results/100⌉
-/// GetComplianceDetailsByConfigRule calls (100 is the call's largest page).
+/// GetComplianceDetailsByConfigRule calls (100 is the call's largest page). Each result carries
+/// its compliance and annotation (EvaluationResult: `Annotation` 1–256 characters, absent when
+/// none was sent, which is how [`put_evaluations`] sends an empty one:
+/// https://docs.aws.amazon.com/config/latest/APIReference/API_EvaluationResult.html), so an
+/// unchanged verdict is recognised by both.
 pub async fn earlier_results(
     client: &aws_sdk_config::Client,
     rule_name: &str,

@@ -11,11 +11,11 @@ use crate::share::{
     SourceAssociation,
 };
 
-const PAGE: i32 = 500;
-/// Shares per GetResourceShares page, and so per association read of one page's shares: the
-/// API reference gives `resourceShareArns` no maximum
+/// Results per page of every RAM listing (the largest `maxResults`), and so the shares whose
+/// associations one GetResourceShareAssociations read asks for: the API reference gives
+/// `resourceShareArns` no maximum
 /// (https://docs.aws.amazon.com/ram/latest/APIReference/API_GetResourceShareAssociations.html).
-pub const SHARES_PER_PAGE: usize = PAGE as usize;
+const PAGE: i32 = 500;
 
 fn share_from(s: aws_sdk_ram::types::ResourceShare) -> Option<ResourceShare> {
     let retains_access_on_leave = s
