@@ -857,7 +857,8 @@ fn check_account_id(account: &str, field: &str) -> Result<(), RuleError> {
 }
 
 /// The invocation's metrics: shares judged, NON_COMPLIANT shares, outside principals,
-/// evaluations reported, members skipped, and how long it took.
+/// evaluations reported, results left standing because unchanged, members skipped, and how long
+/// it took.
 pub fn metrics(outcome: &RuleOutcome, millis: u64) -> ramguard::metrics::Invocation {
     ramguard::metrics::Invocation::new("config-rule")
         .property("account", &outcome.account)
@@ -869,6 +870,7 @@ pub fn metrics(outcome: &RuleOutcome, millis: u64) -> ramguard::metrics::Invocat
         .count("NonCompliantShares", outcome.non_compliant as u64)
         .count("OutsidePrincipals", outcome.outside_principals as u64)
         .count("PutEvaluationsCalls", outcome.put_evaluations_calls as u64)
+        .count("EvaluationsUnchanged", outcome.evaluations_unchanged as u64)
         .count("AccountsSkipped", u64::from(outcome.skipped.is_some()))
         .millis("DurationMs", millis)
 }

@@ -598,6 +598,15 @@ async fn a_steady_sweep_sends_only_what_changed_and_a_deleted_share_becomes_not_
     assert_eq!((steady.compliant, steady.non_compliant), (2, 1));
     assert_eq!(steady.evaluations_unchanged, 3);
     assert_eq!(steady.put_evaluations_calls, 1);
+    let m: Value =
+        serde_json::from_str(&ramguard_config_rule::metrics(&steady, 3).record()).unwrap();
+    assert_eq!(
+        (
+            m["SharesJudged"].as_u64(),
+            m["EvaluationsUnchanged"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
     assert_eq!(results(&world.config()).await, before);
 
     // one share gains an outsider, one is deleted: exactly those two are sent
