@@ -77,6 +77,19 @@ class StandIn:
         account = _account_for(access_key, headers)
         with state.LOCK:
             state.CALLS[(account, service, operation or "?")] += 1
+        if service == "config" and operation == "PutEvaluations":
+            refused = configsvc.enter_put(account, body)
+            if refused:
+                return self._error(start_response, service, AwsError(
+                    refused, "Another PutEvaluations call with this ResultToken is in progress."))
+            try:
+                return self._serve(environ, start_response, service, operation, uri, account, region, headers, body)
+            finally:
+                configsvc.exit_put(body)
+        return self._serve(environ, start_response, service, operation, uri, account, region, headers, body)
+
+    def _serve(self, environ: dict, start_response: Callable, service: str, operation: str | None, uri: dict,
+               account: str, region: str, headers: dict, body: bytes) -> Iterable[bytes]:
         delay = state.latency_seconds(service)
         if delay > 0:
             time.sleep(delay)
@@ -217,24 +230,7 @@ class StandIn:
                                       for (a, s, o), n in sorted(state.THROTTLED.items())
                                       if not account or a == account]}
         if path == "/_standin/settings" and method == "POST":
-            with state.LOCK:
-                account = body.get("account")
-                if account:
-                    base = state.settings_for(account)
-                    target = state.ACCOUNT_SETTINGS.setdefault(
-                        account, state.Settings(base.settle_seconds, set(base.empty_first_page),
-                                                base.config_evaluation_seconds))
-                else:
-                    target = state.SETTINGS
-                if "settleSeconds" in body:
-                    target.settle_seconds = float(body["settleSeconds"])
-                if "emptyFirstPage" in body:
-                    target.empty_first_page = set(body["emptyFirstPage"])
-                if "configEvaluationSeconds" in body:
-                    target.config_evaluation_seconds = float(body["configEvaluationSeconds"])
-                return {"settleSeconds": target.settle_seconds,
-                        "emptyFirstPage": sorted(target.empty_first_page),
-                        "configEvaluationSeconds": target.config_evaluation_seconds}
+            return state.update_settings(body.get("account"), body)
         if path == "/_standin/performance" and method == "POST":
             # {"latency": {"ram": {"fixedMs": 50, "jitterMs": 10}},
             #  "rateLimits": [{"service": "organizations", "operation": "ListAccounts", "rate": 1, "burst": 2}]}

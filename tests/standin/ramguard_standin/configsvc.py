@@ -35,14 +35,26 @@ class Evaluation:
     recorded: float
     invoked: float
     token: str
+    # the result this one replaced: a lagging read-back (readBackLagSeconds) answers with it
+    replaced: "Evaluation | None" = None
+
+    def as_of(self, moment: float) -> "Evaluation | None":
+        """The result that was stored at `moment`."""
+        ev: Evaluation | None = self
+        while ev is not None and ev.recorded > moment:
+            ev = ev.replaced
+        return ev
 
 
 @dataclass
 class ConfigState:
     tokens: dict[str, Token] = field(default_factory=dict)
     results: dict[tuple[str, str, str], dict[tuple[str, str], Evaluation]] = field(default_factory=dict)
-    running_until: dict[tuple[str, str], float] = field(default_factory=dict)
+    running_until: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    last_start: dict[tuple[str, str, str], float] = field(default_factory=dict)
     started: list[dict] = field(default_factory=list)
+    # ResultTokens with a PutEvaluations call in flight (refuseConcurrentPutEvaluations)
+    in_flight: set[str] = field(default_factory=set)
     generation: int = 0  # bumped by every change to results
 
 
@@ -167,6 +179,7 @@ def put_evaluations(call: Call, p: dict, now: float) -> dict:
         key = (ev.resource_type, ev.resource_id)
         old = store.get(key)
         if old is None or ev.ordering >= old.ordering:
+            ev.replaced = old
             store[key] = ev
     return {"FailedEvaluations": []}
 
@@ -197,29 +210,44 @@ def _compliance_types(p: dict) -> set[str]:
 _LISTINGS: dict[tuple, tuple[int, list]] = {}
 
 
-def _listing(account: str, region: str, name: str, types: set[str]) -> list:
+def _listing(account: str, region: str, name: str, types: set[str], now: float) -> list:
     """A rule's results of the given types in resource order, kept until the next
-    PutEvaluations (paging through 100,000 results sorts them once, not once per page)."""
-    key = (account, region, name, tuple(sorted(types)))
+    PutEvaluations (paging through 100,000 results sorts them once, not once per page). With
+    readBackLagSeconds, the results as they were that long ago: AWS documents no read-after-write
+    consistency for GetComplianceDetailsByConfigRule."""
+    lag = state.settings_for(account).read_back_lag_seconds
+    key = (account, region, name, tuple(sorted(types)), lag > 0)
     cached = _LISTINGS.get(key)
-    if cached is not None and cached[0] == STATE.generation:
+    if lag <= 0 and cached is not None and cached[0] == STATE.generation:
         return cached[1]
     store = STATE.results.get((account, region, name), {})
-    rows = [ev for _, ev in sorted(store.items()) if not types or ev.compliance in types]
-    _LISTINGS[key] = (STATE.generation, rows)
+    seen = ((k, ev if lag <= 0 else ev.as_of(now - lag)) for k, ev in sorted(store.items()))
+    rows = [ev for _, ev in seen if ev is not None and (not types or ev.compliance in types)]
+    if lag <= 0:
+        _LISTINGS[key] = (STATE.generation, rows)
     return rows
 
 
+def _rule_name_param(value: object, member: str) -> str:
+    """ConfigRuleName of GetComplianceDetailsByConfigRule is a StringWithCharLimit64 (1 to 64
+    characters, service model), not the 128 characters PutConfigRule takes."""
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        raise AwsError("ValidationException",
+                       f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
+                       "constraint: Member must have length less than or equal to 64")
+    return value
+
+
 def get_compliance_details_by_config_rule(call: Call, p: dict, now: float) -> dict:
-    name = p.get("ConfigRuleName")
+    name = _rule_name_param(p.get("ConfigRuleName"), "configRuleName")
     _rule(call.account, call.region, name)
     types = _compliance_types(p)
     limit = p.get("Limit") or 100
     if not 0 <= limit <= 100:
         raise AwsError("InvalidParameterValueException", "Limit must be between 0 and 100.")
-    rows = _listing(call.account, call.region, name, types)
+    rows = _listing(call.account, call.region, name, types, now)
     page, token = paginate(rows, limit, p.get("NextToken"), f"gcd:{call.account}:{name}:{sorted(types)}",
-                           "InvalidNextTokenException")
+                           "InvalidNextTokenException", state.empty_first(call))
     out: dict = {"EvaluationResults": [_describe_result(name, ev) for ev in page]}
     if token:
         out["NextToken"] = token
@@ -247,7 +275,7 @@ def describe_compliance_by_config_rule(call: Call, p: dict, now: float) -> dict:
         if not types or compliance["ComplianceType"] in types:
             rows.append({"ConfigRuleName": name, "Compliance": compliance})
     page, token = paginate(rows, 100, p.get("NextToken"), f"dcr:{call.account}:{names}:{sorted(types)}",
-                           "InvalidNextTokenException")
+                           "InvalidNextTokenException", state.empty_first(call))
     out: dict = {"ComplianceByConfigRules": page}
     if token:
         out["NextToken"] = token
@@ -255,19 +283,72 @@ def describe_compliance_by_config_rule(call: Call, p: dict, now: float) -> dict:
 
 
 def start_config_rules_evaluation(call: Call, p: dict, now: float) -> dict:
+    """Refused with LimitExceededException "if an evaluation is in progress or if you call the
+    StartConfigRulesEvaluation API more than once per minute" (Config API reference), per rule in
+    the caller's account and Region; the minute is configStartWindowSeconds here."""
     names = p.get("ConfigRuleNames") or []
     if not 1 <= len(names) <= 25:
         raise AwsError("InvalidParameterValueException", "ConfigRuleNames must name between 1 and 25 rules.")
     for name in names:
         _rule(call.account, call.region, name)
+    settings = state.settings_for(call.account)
     for name in names:
-        if STATE.running_until.get((call.account, name), 0) > now:
+        key = (call.account, call.region, name)
+        if STATE.running_until.get(key, 0) > now:
             raise AwsError("LimitExceededException",
                            f"An evaluation of rule {name} is already in progress; wait for it to finish.")
+        if key in STATE.last_start and now - STATE.last_start[key] < settings.config_start_window_seconds:
+            raise AwsError("LimitExceededException",
+                           f"StartConfigRulesEvaluation was called for rule {name} less than a minute ago.")
     for name in names:
-        STATE.running_until[(call.account, name)] = now + state.settings_for(call.account).config_evaluation_seconds
+        key = (call.account, call.region, name)
+        STATE.running_until[key] = now + settings.config_evaluation_seconds
+        STATE.last_start[key] = now
         STATE.started.append({"account": call.account, "region": call.region, "ruleName": name, "time": now})
     return {}
+
+
+def describe_config_rules(call: Call, p: dict, now: float) -> dict:
+    """The caller's rules from moto's backend, paginated here so that emptyFirstPage applies
+    (pages of 25 rules, as moto's own)."""
+    backend = config_backends[call.account][call.region]
+    names = p.get("ConfigRuleNames") or []
+    for name in names:
+        _rule(call.account, call.region, name)
+    rows = [backend.config_rules[n].to_dict() for n in sorted(names or backend.config_rules)]
+    page, token = paginate(rows, 25, p.get("NextToken"), f"dcrl:{call.account}:{sorted(names)}",
+                           "InvalidNextTokenException", state.empty_first(call))
+    out: dict = {"ConfigRules": page}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+def enter_put(account: str, body: bytes) -> str | None:
+    """Marks a PutEvaluations call's ResultToken in flight; with refuseConcurrentPutEvaluations set,
+    the error code to answer when another call with the same token is already in flight. AWS's
+    documentation neither allows nor forbids concurrent calls with one ResultToken."""
+    try:
+        token = json.loads(body or b"{}").get("ResultToken")
+    except ValueError:
+        return None
+    if not token:
+        return None
+    with state.LOCK:
+        code = state.settings_for(account).refuse_concurrent_put_evaluations
+        if token in STATE.in_flight and code:
+            return code
+        STATE.in_flight.add(token)
+        return None
+
+
+def exit_put(body: bytes) -> None:
+    try:
+        token = json.loads(body or b"{}").get("ResultToken")
+    except ValueError:
+        return
+    with state.LOCK:
+        STATE.in_flight.discard(token)
 
 
 OPERATIONS = {
@@ -275,6 +356,7 @@ OPERATIONS = {
     "GetComplianceDetailsByConfigRule": get_compliance_details_by_config_rule,
     "DescribeComplianceByConfigRule": describe_compliance_by_config_rule,
     "StartConfigRulesEvaluation": start_config_rules_evaluation,
+    "DescribeConfigRules": describe_config_rules,
 }
 
 

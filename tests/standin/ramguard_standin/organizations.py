@@ -42,7 +42,7 @@ def list_accounts(call: Call, p: dict) -> dict:
     backend = organizations_backends[org.management_account]["aws"]  # type: ignore[union-attr]
     accounts = sorted((a.describe() for a in backend.accounts), key=lambda a: (a["JoinedTimestamp"], a["Id"]))
     page, token = paginate(accounts, limit, p.get("NextToken"), f"la:{org.id}", "InvalidInputException",  # type: ignore[union-attr]
-                           "ListAccounts" in state.settings_for(call.account).empty_first_page)
+                           state.empty_first(call))
     out: dict = {"Accounts": page}
     if token:
         out["NextToken"] = token

@@ -425,8 +425,7 @@ def get_resource_shares(call: Call, p: dict, now: float) -> dict:
         key, values = tf.get("tagKey"), tf.get("tagValues") or []
         shares = [s for s in shares if key in s.tags and (not values or s.tags[key] in values)]
     scope = f"gsh:{call.account}:{owner}:{sorted(arns)}:{p.get('name')}:{status}:{tag_filters}"
-    page, token = paginate(shares, limit, p.get("nextToken"), scope, "InvalidNextTokenException",
-                           "GetResourceShares" in state.settings_for(call.account).empty_first_page)
+    page, token = paginate(shares, limit, p.get("nextToken"), scope, "InvalidNextTokenException", state.empty_first(call))
     out: dict = {"resourceShares": [s.describe() for s in page]}
     if token:
         out["nextToken"] = token
@@ -466,6 +465,14 @@ def update_resource_share(call: Call, p: dict, now: float) -> dict:
         _modifiable(share)
         if "name" in p and p["name"]:
             share.name = p["name"]
+        if p.get("allowExternalPrincipals") is False:
+            # Refused when sharing with AWS Organizations is not enabled (seen with the Terraform
+            # AWS provider; the API reference lists OperationNotPermittedException for it).
+            org = org_of(share.owner)
+            if org is None or org.id not in STATE.sharing_enabled:
+                raise AwsError("OperationNotPermittedException",
+                               "Unable to restrict the resource share to your organization: sharing with "
+                               "AWS Organizations is not enabled.")
         if "allowExternalPrincipals" in p and p["allowExternalPrincipals"] is not None:
             share.allow_external = bool(p["allowExternalPrincipals"])
         share.updated = now
@@ -530,6 +537,10 @@ def disassociate_resource_share(call: Call, p: dict, now: float) -> dict:
         if not targets:
             raise _invalid("At least one principal or resource must be specified.")
         _modifiable(share)
+        for entity, kind in targets:
+            fault = state.take_fault("ram", "DisassociateResourceShare", call.account, entity=entity)
+            if fault is not None:  # one principal RAM will not remove fails the whole call
+                raise AwsError(fault.code, f"{fault.message} ({entity})", fault.status)
         found = []
         for entity, kind in targets:
             assoc = _find(share.arn, entity, kind)
@@ -583,8 +594,7 @@ def get_resource_share_associations(call: Call, p: dict, now: float) -> dict:
             and (not p.get("principal") or a.entity == p["principal"])
             and (not p.get("resourceArn") or a.entity == p["resourceArn"])]
     scope = f"gsa:{call.account}:{kind}:{_digest(sorted(wanted))}:{status}:{p.get('principal')}:{p.get('resourceArn')}"
-    page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException",
-                           "GetResourceShareAssociations" in state.settings_for(call.account).empty_first_page)
+    page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException", state.empty_first(call))
     out: dict = {"resourceShareAssociations": [a.describe(owned[a.share_arn]) for a in page]}
     if token:
         out["nextToken"] = token
@@ -608,8 +618,7 @@ def _list_entities(call: Call, p: dict, now: float, kind: str, result_key: str) 
             and a.status in EXPOSED and (not wanted or a.share_arn in wanted)
             and (not entity_filter or a.entity in entity_filter)]
     scope = f"{kind}:{call.account}:{owner}:{sorted(wanted)}:{sorted(entity_filter)}"
-    page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException",
-                           f"List{'Principals' if kind == 'PRINCIPAL' else 'Resources'}" in state.settings_for(call.account).empty_first_page)
+    page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException", state.empty_first(call))
     if kind == "PRINCIPAL":
         items = [{"id": a.entity, "resourceShareArn": a.share_arn, "creationTime": a.created,
                   "lastUpdatedTime": a.updated, "external": a.external} for a in page]
@@ -650,7 +659,7 @@ def list_resource_share_permissions(call: Call, p: dict, now: float) -> dict:
             rows.append({"arn": f"arn:aws:ram::aws:permission/{name}", "name": name, "version": "1",
                          "defaultVersion": True, "status": "ATTACHABLE", "resourceType": t,
                          "permissionType": "AWS_MANAGED", "isResourceTypeDefault": True, "featureSet": "STANDARD"})
-    page, token = paginate(rows, limit, p.get("nextToken"), f"lrsp:{share.arn}", "InvalidNextTokenException")
+    page, token = paginate(rows, limit, p.get("nextToken"), f"lrsp:{share.arn}", "InvalidNextTokenException", state.empty_first(call))
     out: dict = {"permissions": page}
     if token:
         out["nextToken"] = token
@@ -677,7 +686,7 @@ def get_resource_share_invitations(call: Call, p: dict, now: float) -> dict:
         if arn not in STATE.invitations:
             raise AwsError("ResourceShareInvitationArnNotFoundException", f"Invitation {arn} could not be found.")
     page, token = paginate(rows, limit, p.get("nextToken"), f"inv:{call.account}:{sorted(arns)}:{sorted(shares)}",
-                           "InvalidNextTokenException")
+                           "InvalidNextTokenException", state.empty_first(call))
     out: dict = {"resourceShareInvitations": [i.describe(STATE.shares[i.share_arn]) for i in page]}
     if token:
         out["nextToken"] = token
@@ -765,8 +774,7 @@ def list_source_associations(call: Call, p: dict, now: float) -> dict:
             and (not p.get("sourceType") or source_type(a.entity) == p["sourceType"])
             and (not status or a.status == status)]
     scope = f"lsa:{call.account}:{_digest(sorted(arns))}:{p.get('sourceId')}:{p.get('sourceType')}:{status}"
-    page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException",
-                           "ListSourceAssociations" in state.settings_for(call.account).empty_first_page)
+    page, token = paginate(rows, limit, p.get("nextToken"), scope, "InvalidNextTokenException", state.empty_first(call))
     out: dict = {"sourceAssociations": [
         {"resourceShareArn": a.share_arn, "sourceId": a.entity, "sourceType": source_type(a.entity),
          "status": a.status, "creationTime": a.created, "lastUpdatedTime": a.updated} for a in page]}

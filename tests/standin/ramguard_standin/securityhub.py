@@ -24,6 +24,11 @@ CUSTOMER_OWNED = ["Note", "UserDefinedFields", "VerificationState", "Workflow"]
 SECURITY_HUB_OWNED = ["ProcessedAt", "Region", "AwsAccountName"]
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 MAX_FINDING_BYTES = 240 * 1024
+MAX_CALL_BYTES = 6 * 1024 * 1024
+MAX_ID_CHARS = 512
+MAX_PRODUCT_FIELDS = 50
+MAX_PRODUCT_FIELD_KEY = 128
+MAX_PRODUCT_FIELD_VALUE = 2048
 
 
 @dataclass
@@ -57,7 +62,15 @@ def _check(call: Call, finding: dict) -> dict | None:
     if owned:
         return _failure(finding, "InvalidInput",
                         f"Security Hub populates {', '.join(owned)}; a finding provider cannot send them")
-    reserved = [k for k in (finding.get("ProductFields") or {}) if str(k).startswith("aws/")]
+    if len(str(finding["Id"])) > MAX_ID_CHARS:
+        return _failure(finding, "InvalidInput", f"Id is longer than {MAX_ID_CHARS} characters")
+    fields = finding.get("ProductFields") or {}
+    if len(fields) > MAX_PRODUCT_FIELDS or any(
+            len(str(k)) > MAX_PRODUCT_FIELD_KEY or len(str(v)) > MAX_PRODUCT_FIELD_VALUE for k, v in fields.items()):
+        return _failure(finding, "InvalidInput",
+                        f"ProductFields holds at most {MAX_PRODUCT_FIELDS} pairs, keys of at most "
+                        f"{MAX_PRODUCT_FIELD_KEY} and values of at most {MAX_PRODUCT_FIELD_VALUE} characters")
+    reserved = [k for k in fields if str(k).startswith("aws/")]
     if reserved:
         return _failure(finding, "InvalidInput",
                         f"ProductFields keys in the aws/ namespace are reserved for AWS: {', '.join(reserved)}")
@@ -66,9 +79,6 @@ def _check(call: Call, finding: dict) -> dict | None:
     expected = f"arn:aws:securityhub:{call.region}:{call.account}:product/{call.account}/default"
     if finding["ProductArn"] != expected:
         return _failure(finding, "InvalidInput", f"ProductArn must be {expected} for a custom integration")
-    if finding["AwsAccountId"] != call.account:
-        return _failure(finding, "AccessDeniedException",
-                        f"The caller {call.account} cannot import findings for account {finding['AwsAccountId']}")
     for key in ("CreatedAt", "UpdatedAt", "FirstObservedAt", "LastObservedAt"):
         if key in finding and not TIME_RE.match(str(finding[key])):
             return _failure(finding, "InvalidInput", f"{key} is not an ISO 8601 timestamp")
@@ -116,13 +126,28 @@ def _populate(call: Call, finding: dict, fid: str) -> None:
 
 
 def batch_import_findings(call: Call, p: dict, now: float) -> dict:
+    """Where a failure is reported: a finding for another account than the caller's fails the
+    whole call (AccessDeniedException); a finding in an account and Region where Security Hub is
+    not enabled fails on its own (FailedFindings, ErrorCode InvalidAccess), as does a finding
+    that breaks ASFF's limits; a request over 6 MB fails whole."""
     findings = p.get("Findings")
     if not isinstance(findings, list) or not 1 <= len(findings) <= 100:
         raise AwsError("InvalidInputException", "Findings must hold between 1 and 100 findings.")
-    _enabled(call)
+    if len(json.dumps(findings).encode()) > MAX_CALL_BYTES:
+        raise AwsError("InvalidInputException", "The request is larger than 6 MB.")
+    foreign = sorted({str(f.get("AwsAccountId")) for f in findings
+                      if isinstance(f, dict) and f.get("AwsAccountId") not in (None, call.account)})
+    if foreign:
+        raise AwsError("AccessDeniedException",
+                       f"The caller {call.account} is not authorized to import findings for account(s) "
+                       f"{', '.join(foreign)}", 403)
+    enabled = securityhub_backends[call.account][call.region].enabled
     failed, ok = [], 0
     for finding in findings:
         problem = _check(call, finding)
+        if problem is None and not enabled:
+            problem = _failure(finding, "InvalidAccess",
+                               f"Account {call.account} is not subscribed to AWS Security Hub in {call.region}.")
         if problem is None:
             fault = state.take_fault("securityhub", "BatchImportFindings", call.account, per_item=True)
             if fault is not None:
@@ -247,7 +272,7 @@ def get_findings(call: Call, p: dict, now: float) -> dict:
     rows = [f for (acct, region, _, _), f in sorted(STATE.findings.items())
             if acct == call.account and region == call.region and _matches(f, filters)]
     page, token = paginate(rows, limit, p.get("NextToken"), f"gf:{call.account}:{json.dumps(filters, sort_keys=True)}",
-                           "InvalidInputException")
+                           "InvalidInputException", state.empty_first(call))
     out: dict = {"Findings": [{k: v for k, v in f.items() if not k.startswith("_")} for f in page]}
     if token:
         out["NextToken"] = token

@@ -23,16 +23,75 @@ class Fault:
     # Per-item faults fail single items of a batch operation (BatchImportFindings' FailedFindings)
     # instead of the whole request.
     per_item: bool = False
+    # Entity faults refuse a whole call only when the request names this entity (a principal of
+    # DisassociateResourceShare): what RAM does with one principal it will not remove.
+    entity: str | None = None
 
 
 @dataclass
 class Settings:
     # Seconds an asynchronous RAM transition (ASSOCIATING, DISASSOCIATING, DELETING) takes to settle.
     settle_seconds: float = 0.0
-    # Operations whose first page is answered empty with a NextToken, as AWS may do.
+    # Operations whose first page is answered empty with a NextToken, as AWS may do ("can
+    # occasionally return an empty set of results even when there are more results available").
     empty_first_page: set[str] = field(default_factory=set)
     # Seconds a StartConfigRulesEvaluation run stays in progress.
     config_evaluation_seconds: float = 1.0
+    # StartConfigRulesEvaluation refuses a second start of a rule within this many seconds
+    # ("more than once per minute", Config API reference).
+    config_start_window_seconds: float = 60.0
+    # GetComplianceDetailsByConfigRule answers with the results as they were this many seconds ago
+    # (AWS documents no read-after-write consistency for it).
+    read_back_lag_seconds: float = 0.0
+    # PutEvaluations refuses a call while another with the same ResultToken is in flight, with
+    # this error code (empty: accepted, as the stand-in does by default).
+    refuse_concurrent_put_evaluations: str = ""
+
+
+# The settings' names on the control endpoint (/_standin/settings), with their conversions.
+SETTING_NAMES = {
+    "settleSeconds": ("settle_seconds", float),
+    "emptyFirstPage": ("empty_first_page", set),
+    "configEvaluationSeconds": ("config_evaluation_seconds", float),
+    "configStartWindowSeconds": ("config_start_window_seconds", float),
+    "readBackLagSeconds": ("read_back_lag_seconds", float),
+    "refuseConcurrentPutEvaluations": ("refuse_concurrent_put_evaluations", str),
+}
+
+
+def settings_view(settings: "Settings") -> dict:
+    out = {}
+    for name, (attr, _) in SETTING_NAMES.items():
+        value = getattr(settings, attr)
+        out[name] = sorted(value) if isinstance(value, set) else value
+    return out
+
+
+def update_settings(account: str | None, body: dict) -> dict:
+    """Changes the stand-in's settings, for one account when `account` is given (a copy of the
+    global settings at first), else globally."""
+    import copy
+
+    with LOCK:
+        if account:
+            target = ACCOUNT_SETTINGS.get(account)
+            if target is None:
+                target = ACCOUNT_SETTINGS[account] = copy.deepcopy(SETTINGS)
+        else:
+            target = SETTINGS
+        for name, value in body.items():
+            if name == "account":
+                continue
+            if name not in SETTING_NAMES:
+                raise ValueError(f"unknown setting {name}")
+            attr, convert = SETTING_NAMES[name]
+            setattr(target, attr, convert(value))
+        return settings_view(target)
+
+
+def empty_first(call) -> bool:  # noqa: ANN001 - a protocol.Call
+    """Whether this call's first page is answered empty with a token (setting emptyFirstPage)."""
+    return (call.operation or "") in settings_for(call.account).empty_first_page
 
 
 SETTINGS = Settings()
@@ -127,18 +186,19 @@ def add_fault(spec: dict) -> Fault:
     count = spec.get("count")
     fault = Fault(service, spec.get("operation"), code, status, message,
                   None if count is None else int(count), float(spec.get("fraction", 1.0)), spec.get("account"),
-                  bool(spec.get("per_item", False)))
+                  bool(spec.get("per_item", False)), spec.get("entity"))
     with LOCK:
         FAULTS.append(fault)
     return fault
 
 
-def take_fault(service: str, operation: str | None, account: str, per_item: bool = False) -> Fault | None:
+def take_fault(service: str, operation: str | None, account: str, per_item: bool = False,
+               entity: str | None = None) -> Fault | None:
     with LOCK:
         for fault in FAULTS:
             if fault.service != service or (fault.operation and fault.operation != operation):
                 continue
-            if fault.per_item != per_item:
+            if fault.per_item != per_item or fault.entity != entity:
                 continue
             if fault.account and fault.account != account:
                 continue
