@@ -130,7 +130,13 @@ impl EarlierResults {
         self.by_uuid.shrink_to_fit();
     }
 
-    /// Marks the share as existing and says whether its verdict must be sent.
+    /// Marks the share as existing and says whether its verdict must be sent. A NON_COMPLIANT
+    /// verdict is always sent: the results were read with GetComplianceDetailsByConfigRule, for
+    /// which AWS documents no read-after-write consistency, so a read-back that lags behind a
+    /// later PutEvaluations (a COMPLIANT result reported by the change path in between) must
+    /// never keep a live exposure from being reported. Only COMPLIANT verdicts that match the
+    /// read-back are left standing; a lagging read-back can then leave a stale NON_COMPLIANT
+    /// result (a false alarm, never a hidden exposure) until the next sweep.
     pub fn observe(&mut self, arn: &str, compliance: Compliance, annotation: &str) -> Report {
         debug_assert_eq!(
             self.seen_uuid.len(),
@@ -151,7 +157,7 @@ impl EarlierResults {
                 *held
             }),
         };
-        if held == Some(d) {
+        if held == Some(d) && compliance != Compliance::NonCompliant {
             Report::Unchanged
         } else {
             Report::Send
@@ -214,6 +220,20 @@ mod tests {
         );
         let new = arn("00000000-0000-4000-8000-000000000003");
         assert_eq!(e.observe(&new, Compliance::Compliant, ""), Report::Send);
+        assert_eq!(e.unobserved().count(), 0);
+    }
+
+    #[test]
+    fn a_non_compliant_verdict_is_sent_even_when_the_read_back_holds_it() {
+        // the read-back may lag behind a COMPLIANT result the change path reported since
+        let a = arn("00000000-0000-4000-8000-000000000001");
+        let mut e = EarlierResults::new();
+        e.insert(&a, Compliance::NonCompliant, "Outside: 999999999999");
+        e.seal();
+        assert_eq!(
+            e.observe(&a, Compliance::NonCompliant, "Outside: 999999999999"),
+            Report::Send
+        );
         assert_eq!(e.unobserved().count(), 0);
     }
 

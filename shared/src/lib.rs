@@ -1,6 +1,7 @@
 //! ramguard's shared core: pure domain logic over plain types, and thin AWS adapters.
 
 pub mod aws;
+pub mod deferral;
 pub mod earlier;
 pub mod evaluate;
 pub mod events;

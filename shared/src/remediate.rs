@@ -243,6 +243,15 @@ pub struct Verified {
     pub verified: bool,
 }
 
+impl Verified {
+    /// RAM took the removal and is still working on it: DisassociateResourceShare is
+    /// asynchronous ("the association status is DISASSOCIATING" until RAM completes it, for a
+    /// time RAM does not document), so a later read confirms it.
+    pub fn in_progress(&self) -> bool {
+        self.verified && self.status == "DISASSOCIATING"
+    }
+}
+
 /// Verifies removals: `fresh` is the share's principal statuses read after the call (None when
 /// that read failed or the share was not found), `answered` what DisassociateResourceShare
 /// returned.

@@ -65,7 +65,8 @@ def allowed(role: dict) -> set[str]:
 @pytest.mark.parametrize("function", list(FUNCTIONS))
 def test_each_role_allows_exactly_what_its_code_calls(function):
     binary, role = FUNCTIONS[function]
-    assert allowed(R[role]) == set(ACTIONS["functions"][binary]) | PLATFORM
+    polled = set(ACTIONS["event-sources"].get(binary, []))
+    assert allowed(R[role]) == set(ACTIONS["functions"][binary]) | PLATFORM | polled
     assert R[function]["Properties"]["Role"] == {"Fn::GetAtt": [role, "Arn"]}
 
 
@@ -198,9 +199,36 @@ def test_eventbridge_wiring():
     assert action["resources"] == [{"Fn::GetAtt": ["RemediateActionTarget", "ActionTargetArn"]}]
     assert len(R["RemediateActionTarget"]["Properties"]["Name"]) < 20
     for function in FUNCTIONS:
-        for e in events(function).values():
+        for name, e in events(function).items():
+            if "Queue" in e:  # an SQS event source: its queue's redrive policy keeps what fails
+                continue
             assert e["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
             assert e["RuleName"]["Fn::Sub"].startswith("${AWS::StackName}-")
+    # RAM's own events start the same near-real-time path, with or without a CloudTrail trail
+    state_changes = events("ConfigRuleFunction")["RamStateChanges"]["Pattern"]
+    assert state_changes == {"source": ["aws.ram"], "detail-type": ["Resource Sharing State Change"]}
+    assert re.search(r'RAM_STATE_CHANGE: &str = "Resource Sharing State Change"', rule_rs)
+
+
+def test_refused_starts_wait_on_a_fifo_queue_for_the_window():
+    queue = R["DeferredEvaluationsQueue"]["Properties"]
+    rule = R["ConfigRuleFunction"]["Properties"]
+    # FIFO: one message per deduplication id in five minutes; the delay is per queue only
+    assert queue["FifoQueue"] is True
+    window = int(rule["Environment"]["Variables"]["DEFERRED_EVALUATION_SECONDS"])
+    assert queue["DelaySeconds"] == window == 60  # StartConfigRulesEvaluation: once per minute
+    assert rule["Environment"]["Variables"]["DEFERRED_EVALUATIONS_QUEUE_URL"] == {"Ref": "DeferredEvaluationsQueue"}
+    assert queue["VisibilityTimeout"] >= 6 * rule["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeferredEvaluationsDeadLetterQueue", "Arn"]}
+    assert R["DeferredEvaluationsDeadLetterQueue"]["Properties"]["FifoQueue"] is True  # a FIFO queue's DLQ is FIFO
+    source = events("ConfigRuleFunction")["DeferredEvaluations"]
+    assert source["Queue"] == {"Fn::GetAtt": ["DeferredEvaluationsQueue", "Arn"]}
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    alarms = [r["Properties"] for r in R.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert any(a["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["DeferredEvaluationsDeadLetterQueue", "QueueName"]}
+               for a in alarms if a.get("Namespace") == "AWS/SQS")
+    code = (ROOT / "functions/config-rule/src/main.rs").read_text()
+    assert "DEFERRED_EVALUATIONS_QUEUE_URL" in code and "DEFERRED_EVALUATION_SECONDS" in code
 
 
 def test_failures_raise_alarms():

@@ -4,7 +4,7 @@
 //! ConfigurationItemChangeNotification and its oversized form (re-read one share live), and
 //! EventBridge "AWS API Call via CloudTrail" events from RAM (ask Config to run the rule now).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,7 +18,8 @@ use ramguard::aws::config::{
 };
 use ramguard::aws::credentials::{AccountAccess, AccountConfigs};
 use ramguard::aws::organizations::OrgCache;
-use ramguard::aws::{ram as ram_api, AwsError};
+use ramguard::aws::{ram as ram_api, sqs as sqs_api, AwsError};
+use ramguard::deferral::DeferredEvaluation;
 use ramguard::earlier::{EarlierResults, Report};
 use ramguard::failure::{self, ErrorType};
 use ramguard::params::ParameterError;
@@ -27,7 +28,7 @@ use ramguard::share::SourceAssociation;
 use ramguard::{evaluate, Compliance, OrgSnapshot, Parameters, ResourceShare, ShareVerdict};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 /// The most NON_COMPLIANT shares an invocation's result lists.
 pub const MAX_VERDICTS_IN_RESULT: usize = 100;
@@ -78,6 +79,12 @@ fn is_zero(n: &usize) -> bool {
 }
 
 impl RuleOutcome {
+    fn failed(&mut self, message_id: String) {
+        self.batch_item_failures.push(BatchItemFailure {
+            item_identifier: message_id,
+        });
+    }
+
     /// Counts a verdict, and lists it when it is NON_COMPLIANT and the list has room.
     fn record(&mut self, v: &ShareVerdict) {
         self.outside_principals += v.external.len();
@@ -144,6 +151,17 @@ pub struct RuleOutcome {
     pub evaluations_unchanged: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evaluation_started: Option<bool>,
+    /// Whether a refused start was deferred past the refusal window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluation_deferred: Option<bool>,
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub evaluations_started: usize,
+    /// Deferred starts sent to the queue (a burst in one window sends one).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub evaluations_deferred: usize,
+    /// Deferred starts SQS is to deliver again (Lambda's partial batch response).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub batch_item_failures: Vec<BatchItemFailure>,
     /// Why nothing was evaluated in the account, when nothing could be (e.g. its member role is
     /// missing): the invocation succeeds, so it is not retried into the dead-letter queue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,11 +207,149 @@ struct InvokingEvent {
     configuration_item_summary: Option<ConfigurationItem>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// A RAM sharing change that asks for an evaluation now: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharingChange {
+    pub trigger: &'static str,
+    /// The share owner's account: the rule runs there.
+    pub account: String,
+    pub region: Option<String>,
+    pub reason: String,
+}
+
+/// The RAM sharing change an EventBridge event reports, or why it is none: a RAM API call
+/// delivered by CloudTrail (only with a trail), or RAM's own "Resource Sharing State Change"
+/// (source `aws.ram`, best effort, sent "for both the owner of the resource share and the
+/// principals": https://docs.aws.amazon.com/ram/latest/userguide/using-cloudwatch-events.html).
+/// RAM documents no detail for its own event, so the owner is read from the share ARN among the
+/// event's resources (the event's account when there is none).
+pub fn sharing_change(
+    event: &aws_lambda_events::event::eventbridge::EventBridgeEvent<Value>,
+) -> Result<SharingChange, String> {
+    let account = event.account.clone().unwrap_or_default();
+    let region = event.region.clone().filter(|r| !r.is_empty());
+    let source = event.source.as_str();
+    let text = |key: &str| {
+        event
+            .detail
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    match (source, event.detail_type.as_str()) {
+        ("aws.ram", "AWS API Call via CloudTrail") => {
+            let (event_source, name) = (text("eventSource"), text("eventName"));
+            if event_source != "ram.amazonaws.com"
+                || !NEAR_REAL_TIME_EVENTS.contains(&name.as_str())
+            {
+                return Err(format!(
+                    "{event_source} {name} does not change what a share reaches"
+                ));
+            }
+            Ok(SharingChange {
+                trigger: "cloudtrail",
+                account,
+                region,
+                reason: name,
+            })
+        }
+        ("aws.ram", RAM_STATE_CHANGE) => {
+            let named = event.detail.get("resourceShareArn").and_then(Value::as_str);
+            let owner = event
+                .resources
+                .iter()
+                .flatten()
+                .map(String::as_str)
+                .chain(named)
+                .find_map(|arn| {
+                    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+                    (parts.len() == 6
+                        && parts[2] == "ram"
+                        && parts[5].starts_with("resource-share/"))
+                    .then(|| parts[4].to_string())
+                })
+                .unwrap_or_else(|| account.clone());
+            Ok(SharingChange {
+                trigger: "ram-event",
+                account: owner,
+                region,
+                reason: RAM_STATE_CHANGE.into(),
+            })
+        }
+        (source, detail_type) => Err(format!("{detail_type:?} from {source:?}")),
+    }
+}
+
+/// RAM's own event for a change to a share.
+pub const RAM_STATE_CHANGE: &str = "Resource Sharing State Change";
+
+/// A start of the rule: where, and why.
+struct StartRequest<'a> {
+    account: &'a str,
+    region: Option<&'a str>,
+    base: &'a str,
+    reason: &'a str,
+}
+
+/// What became of a start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Started {
+    Yes,
+    /// Config refused it (in progress, or within a minute of the last start): defer it.
+    Refused,
+    /// Nothing to start there (no rule, or no member role): said in the outcome.
+    Skipped,
+}
+
+/// One record of an SQS batch.
+struct SqsRecord {
+    message_id: String,
+    body: String,
+}
+
+fn parse_sqs_records(event: &Value) -> Result<Vec<SqsRecord>, RuleError> {
+    let records = event["Records"]
+        .as_array()
+        .ok_or_else(|| RuleError::BadEvent("Records is not a list".into()))?;
+    records
+        .iter()
+        .map(|r| {
+            if r["eventSource"] != "aws:sqs" {
+                return Err(RuleError::BadEvent(format!(
+                    "a record from {} is not an SQS message",
+                    failure::bounded(&r["eventSource"].to_string(), 64)
+                )));
+            }
+            match (r["messageId"].as_str(), r["body"].as_str()) {
+                (Some(id), Some(body)) => Ok(SqsRecord {
+                    message_id: id.to_string(),
+                    body: body.to_string(),
+                }),
+                _ => Err(RuleError::BadEvent(
+                    "an SQS record without messageId or body".into(),
+                )),
+            }
+        })
+        .collect()
+}
+
+/// A message of an SQS batch to be delivered again (Lambda's partial batch response).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CloudTrailDetail {
-    event_source: Option<String>,
-    event_name: Option<String>,
+pub struct BatchItemFailure {
+    pub item_identifier: String,
+}
+
+/// Where refused starts wait for the window to pass.
+pub struct Deferral {
+    sqs: aws_sdk_sqs::Client,
+    /// `DEFERRED_EVALUATIONS_QUEUE_URL`: the FIFO queue (its delivery delay is the window).
+    pub queue_url: Option<String>,
+    /// `DEFERRED_EVALUATION_SECONDS`: the window deferrals are counted in.
+    pub window_seconds: u64,
+    /// Deduplication ids this instance already sent.
+    sent: Mutex<HashSet<String>>,
 }
 
 /// The rule's long-lived state: the function's own SDK configuration, clients built once, the
@@ -211,6 +367,8 @@ pub struct RuleHandler {
     rule_names: Mutex<HashMap<(String, String), String>>,
     /// How much of a sweep runs at once (1: every call after the other).
     pub sweep_concurrency: usize,
+    /// Where refused near-real-time starts wait.
+    pub deferral: Deferral,
 }
 
 fn parse_time(s: &str, field: &str) -> Result<DateTime, RuleError> {
@@ -250,6 +408,12 @@ impl RuleHandler {
         RuleHandler {
             organizations: ramguard::aws::calls::organizations(&base),
             config: ramguard::aws::calls::config(&base),
+            deferral: Deferral {
+                sqs: ramguard::aws::calls::sqs(&base),
+                queue_url: None,
+                window_seconds: ramguard::deferral::DEFAULT_WINDOW_SECONDS,
+                sent: Mutex::default(),
+            },
             accounts: AccountConfigs::new(base, "ramguard-config-rule"),
             org_cache: OrgCache::new(),
             rule_name,
@@ -270,11 +434,14 @@ impl RuleHandler {
             )));
         }
         if event.get("detail-type").is_some() {
-            return self.handle_cloudtrail(event, own_account).await;
+            return self.handle_eventbridge(event, own_account).await;
+        }
+        if event.get("Records").is_some() {
+            return self.handle_deferred(event, own_account).await;
         }
         if event.get("invokingEvent").is_none() {
             return Err(RuleError::BadEvent(
-                "neither a Config rule event (invokingEvent) nor an EventBridge event (detail-type)".into(),
+                "neither a Config rule event (invokingEvent), an EventBridge event (detail-type) nor an SQS batch (Records)".into(),
             ));
         }
         let event: ConfigEvent = serde_json::from_value(event)
@@ -450,33 +617,38 @@ impl RuleHandler {
         }
     }
 
-    async fn handle_cloudtrail(
+    /// An EventBridge event: a RAM sharing change, from CloudTrail ("AWS API Call via
+    /// CloudTrail") or from RAM itself ("Resource Sharing State Change"), asks Config to run the
+    /// rule now in the share owner's account and Region, or, when Config refuses a start, defers
+    /// it past the refusal window.
+    async fn handle_eventbridge(
         &self,
         event: Value,
         own_account: &str,
     ) -> Result<RuleOutcome, RuleError> {
-        let event: aws_lambda_events::event::eventbridge::EventBridgeEvent<CloudTrailDetail> =
+        let event: aws_lambda_events::event::eventbridge::EventBridgeEvent<Value> =
             serde_json::from_value(event)
                 .map_err(|e| RuleError::BadEvent(format!("not an EventBridge event: {e}")))?;
-        let source = event.detail.event_source.clone().unwrap_or_default();
-        let name = event.detail.event_name.clone().unwrap_or_default();
-        let account = event.account.clone().unwrap_or_default();
+        let change = match sharing_change(&event) {
+            Ok(change) => change,
+            Err(why) => {
+                info!(detail_type = %event.detail_type, source = ?event.source, reason = %why, "event ignored: not a RAM sharing change");
+                return Ok(RuleOutcome {
+                    trigger: "cloudtrail".into(),
+                    account: event.account.clone().unwrap_or_default(),
+                    evaluation_started: Some(false),
+                    ..Default::default()
+                });
+            }
+        };
         let mut outcome = RuleOutcome {
-            trigger: "cloudtrail".into(),
-            account: account.clone(),
+            trigger: change.trigger.into(),
+            account: change.account.clone(),
             ..Default::default()
         };
-        if event.detail_type != "AWS API Call via CloudTrail"
-            || source != "ram.amazonaws.com"
-            || !NEAR_REAL_TIME_EVENTS.contains(&name.as_str())
-        {
-            info!(detail_type = %event.detail_type, event_source = %source, event_name = %name, "event ignored: not a RAM sharing change");
-            outcome.evaluation_started = Some(false);
-            return Ok(outcome);
-        }
-        check_account_id(&account, "account")?;
-        let region = event.region.clone().filter(|r| !r.is_empty());
-        if let Some(r) = region
+        check_account_id(&change.account, "account")?;
+        if let Some(r) = change
+            .region
             .as_deref()
             .filter(|r| !ramguard::principal::is_region(r))
         {
@@ -485,11 +657,165 @@ impl RuleHandler {
                 failure::bounded(r, 64)
             )));
         }
-        let base = self.rule_name.as_deref().ok_or_else(|| {
+        let base = self.rule_name.clone().ok_or_else(|| {
             RuleError::BadEvent(
                 "CONFIG_RULE_NAME is not set, so no evaluation can be started".into(),
             )
         })?;
+        let start = StartRequest {
+            account: &change.account,
+            region: change.region.as_deref(),
+            base: &base,
+            reason: &change.reason,
+        };
+        match self.start_in(&start, own_account, &mut outcome).await? {
+            Started::Yes | Started::Skipped => {}
+            Started::Refused => {
+                let deferred = DeferredEvaluation::new(
+                    &change.account,
+                    &self.region_of(start.region),
+                    &base,
+                    &change.reason,
+                );
+                self.defer(&deferred, &mut outcome).await?;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// A batch of deferred starts from the SQS queue. Each record is one deferred start: started,
+    /// deferred once more when Config refuses it again, or reported in `batchItemFailures` (so
+    /// SQS delivers it again, and after its last receive moves it to the dead-letter queue).
+    async fn handle_deferred(
+        &self,
+        event: Value,
+        own_account: &str,
+    ) -> Result<RuleOutcome, RuleError> {
+        let records = parse_sqs_records(&event)?;
+        let mut outcome = RuleOutcome {
+            trigger: "deferred".into(),
+            ..Default::default()
+        };
+        for record in records {
+            let deferred = match serde_json::from_str::<DeferredEvaluation>(&record.body)
+                .map_err(|e| e.to_string())
+                .and_then(|d| self.check_deferred(d))
+            {
+                Ok(d) => d,
+                Err(why) => {
+                    error!(message_id = %record.message_id, error = %why, "deferred evaluation unreadable; left to the dead-letter queue");
+                    outcome.failed(record.message_id);
+                    continue;
+                }
+            };
+            outcome.account = deferred.account.clone();
+            let start = StartRequest {
+                account: &deferred.account,
+                region: Some(&deferred.region),
+                base: &deferred.rule,
+                reason: &deferred.reason,
+            };
+            let result = match self.start_in(&start, own_account, &mut outcome).await {
+                Ok(Started::Refused) => match deferred.again() {
+                    Some(next) => self.defer(&next, &mut outcome).await,
+                    None => {
+                        error!(account = %deferred.account, region = %deferred.region, rule = %deferred.rule, attempts = deferred.attempt,
+                            "deferred evaluation refused every time; left to the dead-letter queue");
+                        outcome.failed(record.message_id.clone());
+                        Ok(())
+                    }
+                },
+                Ok(Started::Yes | Started::Skipped) => Ok(()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                warn!(message_id = %record.message_id, account = %deferred.account, region = %deferred.region, error = %e,
+                    "deferred evaluation not started; SQS delivers it again");
+                outcome.failed(record.message_id);
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn check_deferred(&self, d: DeferredEvaluation) -> Result<DeferredEvaluation, String> {
+        if d.kind != ramguard::deferral::KIND {
+            return Err(format!(
+                "kind {:?} is not {}",
+                failure::bounded(&d.kind, 64),
+                ramguard::deferral::KIND
+            ));
+        }
+        if !is_account_id(&d.account) || !ramguard::principal::is_region(&d.region) {
+            return Err("account or region malformed".into());
+        }
+        match self.rule_name.as_deref() {
+            Some(base) if base == d.rule => Ok(d),
+            _ => Err(format!(
+                "rule {:?} is not this function's CONFIG_RULE_NAME",
+                failure::bounded(&d.rule, 64)
+            )),
+        }
+    }
+
+    /// The Region a start without one goes to: the function's own.
+    fn region_of(&self, region: Option<&str>) -> String {
+        region
+            .map(str::to_string)
+            .or_else(|| self.config.config().region().map(|r| r.to_string()))
+            .unwrap_or_default()
+    }
+
+    /// Sends a deferred start to the queue, once per group and window from this instance (SQS
+    /// deduplicates across instances). Without a queue the refusal fails the invocation, so that
+    /// its trigger retries it: a refused start is never taken as covered.
+    async fn defer(
+        &self,
+        deferred: &DeferredEvaluation,
+        outcome: &mut RuleOutcome,
+    ) -> Result<(), RuleError> {
+        let Some(queue) = self.deferral.queue_url.as_deref() else {
+            return Err(RuleError::Aws(AwsError {
+                operation: "StartConfigRulesEvaluation",
+                code: Some("LimitExceededException".into()),
+                message: "Config refused the start and DEFERRED_EVALUATIONS_QUEUE_URL is not set to defer it".into(),
+            }));
+        };
+        let now = now_secs();
+        let id = deferred.deduplication_id(now, self.deferral.window_seconds);
+        let first = {
+            let mut sent = self.deferral.sent.lock().expect("deferrals sent");
+            if sent.len() > 4096 {
+                sent.clear();
+            }
+            sent.insert(id)
+        };
+        if first {
+            sqs_api::defer(
+                &self.deferral.sqs,
+                queue,
+                deferred,
+                now,
+                self.deferral.window_seconds,
+            )
+            .await?;
+            outcome.evaluations_deferred += 1;
+        }
+        info!(account = %deferred.account, region = %deferred.region, rule = %deferred.rule, reason = %deferred.reason,
+            attempt = deferred.attempt, window_seconds = self.deferral.window_seconds, sent = first,
+            "evaluation start refused (one in progress, or one started less than a window ago); deferred past the window");
+        outcome.evaluation_deferred = Some(true);
+        Ok(())
+    }
+
+    /// Asks Config to run the rule now in one account and Region, through the member role for
+    /// another account than the function's.
+    async fn start_in(
+        &self,
+        start: &StartRequest<'_>,
+        own_account: &str,
+        outcome: &mut RuleOutcome,
+    ) -> Result<Started, RuleError> {
+        let (account, region, base) = (start.account, start.region, start.base);
         // A member's change (forwarded by the member stack) starts the rule in that member,
         // through its role; the organization is read only then.
         let target = if account == own_account {
@@ -506,18 +832,20 @@ impl RuleHandler {
             match self
                 .accounts
                 .for_account(
-                    &account,
+                    account,
                     own_account,
                     &org,
                     self.env_parameters.execution_role_name.as_deref(),
-                    region.as_deref(),
+                    region,
                 )
                 .await
             {
                 Ok(cfg) => Some(cfg),
                 Err(access) => {
                     outcome.evaluation_started = Some(false);
-                    return skip_or_fail(access, outcome, base);
+                    let skipped = skip_or_fail(access, std::mem::take(outcome), base)?;
+                    *outcome = skipped;
+                    return Ok(Started::Skipped);
                 }
             }
         };
@@ -526,19 +854,21 @@ impl RuleHandler {
             None if region.is_some() => {
                 let cfg = self.config.config().to_builder();
                 aws_sdk_config::Client::from_conf(
-                    cfg.region(aws_config::Region::new(region.clone().unwrap_or_default()))
-                        .build(),
+                    cfg.region(aws_config::Region::new(
+                        region.unwrap_or_default().to_string(),
+                    ))
+                    .build(),
                 )
             }
             None => self.config.clone(),
         };
-        let key = (account.clone(), region.clone().unwrap_or_default());
+        let key = (account.to_string(), region.unwrap_or_default().to_string());
         let Some(rule) = self.rule_name_in(&config, &key, base).await? else {
-            warn!(account = %account, region = %key.1, rule = %base, event_name = %name,
+            warn!(account = %account, region = %key.1, rule = %base, reason = %start.reason,
                 "no ramguard rule in this account and Region (excluded from the organization rule, or not deployed there yet); nothing started");
             outcome.evaluation_started = Some(false);
             outcome.skipped = Some(format!("no rule {base} in account {account}"));
-            return Ok(outcome);
+            return Ok(Started::Skipped);
         };
         let started = match config_api::start_rule_evaluation(&config, &rule).await {
             Err(e) if e.is("NoSuchConfigRuleException") => {
@@ -551,16 +881,16 @@ impl RuleHandler {
             }
             other => other?,
         };
+        outcome.evaluation_started =
+            Some(started == StartOutcome::Started || outcome.evaluation_started == Some(true));
         match started {
             StartOutcome::Started => {
-                info!(rule = %rule, account = %account, event_name = %name, "evaluation started")
+                info!(rule = %rule, account = %account, region = %key.1, reason = %start.reason, "evaluation started");
+                outcome.evaluations_started += 1;
+                Ok(Started::Yes)
             }
-            StartOutcome::AlreadyRunning => {
-                info!(rule = %rule, account = %account, event_name = %name, "evaluation already running; the next run or sweep covers this change")
-            }
+            StartOutcome::Refused => Ok(Started::Refused),
         }
-        outcome.evaluation_started = Some(started == StartOutcome::Started);
-        Ok(outcome)
     }
 
     /// The rule's name in one account and Region, looked up once per warm instance.
@@ -629,6 +959,52 @@ async fn put_batch(
     ordering: DateTime,
 ) -> Result<usize, AwsError> {
     config_api::put_evaluations(config, token, &batch, ordering).await
+}
+
+/// PutEvaluations calls of one sweep, up to the sweep's width at once with the one ResultToken.
+/// AWS's documentation neither allows nor forbids concurrent calls with one token (its own rule
+/// tooling reuses a token one call after the other): after the first failed call, the rest of
+/// the sweep reports one call at a time, and each failed batch is sent once more, alone.
+struct PutGate {
+    /// Calls in flight share it; a call that must be alone takes it exclusively (tokio's lock
+    /// is fair: it waits for the calls in flight and holds back the ones after it).
+    alone: tokio::sync::RwLock<()>,
+    sequential: std::sync::atomic::AtomicBool,
+}
+
+impl PutGate {
+    fn new(width: usize) -> PutGate {
+        PutGate {
+            alone: tokio::sync::RwLock::new(()),
+            sequential: std::sync::atomic::AtomicBool::new(width <= 1),
+        }
+    }
+
+    async fn put(
+        &self,
+        config: &aws_sdk_config::Client,
+        token: &str,
+        batch: Vec<ShareEvaluation>,
+        ordering: DateTime,
+    ) -> Result<usize, AwsError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let first = if self.sequential.load(SeqCst) {
+            let _alone = self.alone.write().await;
+            config_api::put_evaluations(config, token, &batch, ordering).await
+        } else {
+            let _shared = self.alone.read().await;
+            config_api::put_evaluations(config, token, &batch, ordering).await
+        };
+        let e = match first {
+            Ok(calls) => return Ok(calls),
+            Err(e) => e,
+        };
+        if !self.sequential.swap(true, SeqCst) {
+            warn!(error = %e, "PutEvaluations failed with other calls in flight; the rest of the sweep reports one call at a time");
+        }
+        let _alone = self.alone.write().await;
+        Ok(1 + config_api::put_evaluations(config, token, &batch, ordering).await?)
+    }
 }
 
 /// Judges shares one by one and gathers what to send in batches of 100: a share whose result
@@ -798,10 +1174,12 @@ impl Sweep<'_> {
         };
 
         let (config, token, ordering) = (self.config, self.token, self.ordering);
+        let gate = PutGate::new(width);
+        let gate = &gate;
         let send = async move {
             let batches = futures_util::stream::unfold(batch_rx, next_batch);
             let mut calls = std::pin::pin!(batches
-                .map(|batch| put_batch(config, token, batch, ordering))
+                .map(|batch| gate.put(config, token, batch, ordering))
                 .buffer_unordered(width));
             let mut total = 0usize;
             while let Some(sent) = calls.next().await {
@@ -872,6 +1250,8 @@ pub fn metrics(outcome: &RuleOutcome, millis: u64) -> ramguard::metrics::Invocat
         .count("PutEvaluationsCalls", outcome.put_evaluations_calls as u64)
         .count("EvaluationsUnchanged", outcome.evaluations_unchanged as u64)
         .count("AccountsSkipped", u64::from(outcome.skipped.is_some()))
+        .count("EvaluationsStarted", outcome.evaluations_started as u64)
+        .count("EvaluationsDeferred", outcome.evaluations_deferred as u64)
         .millis("DurationMs", millis)
 }
 

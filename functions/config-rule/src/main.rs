@@ -22,6 +22,11 @@ async fn main() -> Result<(), Error> {
         env_parameters,
     );
     handler.sweep_concurrency = sweep_concurrency;
+    handler.deferral.queue_url = ramguard::aws::env_text("DEFERRED_EVALUATIONS_QUEUE_URL");
+    handler.deferral.window_seconds = ramguard::deferral::window_seconds(
+        ramguard::aws::env_text("DEFERRED_EVALUATION_SECONDS").as_deref(),
+    )
+    .map_err(|e| format!("configuration: {e}"))?;
     let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = handler.clone();

@@ -50,10 +50,22 @@ impl ImportError {
     }
 }
 
+/// Each finding Security Hub did not take, with its reason: BatchImportFindings reports a
+/// finding it refuses on its own (FailedFindings: ErrorCode and ErrorMessage, e.g. InvalidAccess
+/// where Security Hub is not enabled), while a finding for another account than the caller's
+/// fails the whole call (AccessDeniedException, an error of the invocation)
+/// (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchImportFindings.html).
 fn describe(failed: &[FailedFinding]) -> String {
     failed
         .iter()
-        .map(|f| format!("{} ({})", f.id, f.code))
+        .map(|f| {
+            format!(
+                "{} ({}: {})",
+                f.id,
+                f.code,
+                failure::bounded(&f.message, 120)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

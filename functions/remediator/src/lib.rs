@@ -48,9 +48,15 @@ pub struct Settings {
     pub restrict_share: bool,
     pub rule_name: Option<String>,
     pub params: Parameters,
+    /// How long a removal RAM reports DISASSOCIATING is read back before the run ends with
+    /// `in-progress` (`VERIFY_WAIT_SECONDS`).
+    pub verify_wait: Duration,
 }
 
 pub const DEFAULT_MAX_PRINCIPALS_PER_RUN: usize = 50;
+/// The default `VERIFY_WAIT_SECONDS`, and the largest accepted (the function times out at 60 s).
+pub const DEFAULT_VERIFY_WAIT_SECONDS: u64 = 10;
+pub const MAX_VERIFY_WAIT_SECONDS: u64 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("setting {name}: {reason}")]
@@ -104,7 +110,21 @@ impl Settings {
             name: "parameters",
             reason: e.to_string(),
         })?;
+        let verify_wait = match get("VERIFY_WAIT_SECONDS") {
+            None => DEFAULT_VERIFY_WAIT_SECONDS,
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= MAX_VERIFY_WAIT_SECONDS)
+                .ok_or_else(|| SettingError {
+                    name: "VERIFY_WAIT_SECONDS",
+                    reason: format!(
+                        "{v:?} is not a whole number from 0 to {MAX_VERIFY_WAIT_SECONDS}"
+                    ),
+                })?,
+        };
         Ok(Settings {
+            verify_wait: Duration::from_secs(verify_wait),
             mode,
             max_principals_per_run,
             restrict_share,
@@ -149,6 +169,7 @@ pub fn metrics(report: &RemediationReport, millis: u64) -> ramguard::metrics::In
         .count("SharesRefused", outcome("refused") + outcome("over-cap"))
         .count("RemediationsFailed", outcome("failed"))
         .count("RemediationsUnverified", outcome("unverified"))
+        .count("RemediationsInProgress", outcome("in-progress"))
         .millis("DurationMs", millis)
 }
 
@@ -215,8 +236,9 @@ pub struct Action {
 pub struct ShareReport {
     pub share_arn: String,
     pub account: String,
-    /// `remediated`, `planned` (dry-run), `nothing-to-do`, `gone`, `refused`, `over-cap`,
-    /// `unverified` (removals the share read back does not confirm) or `failed`.
+    /// `remediated`, `in-progress` (RAM still DISASSOCIATING after the read-backs), `planned`
+    /// (dry-run), `nothing-to-do`, `gone`, `refused`, `over-cap`, `unverified` (removals the share
+    /// read back does not confirm) or `failed` (a principal refused, or the restriction refused).
     pub outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
@@ -537,62 +559,45 @@ impl Remediator {
             return report;
         }
         let ram = ramguard::aws::calls::ram(&config);
-        let principals: Vec<String> = plan.removals.iter().map(|r| r.principal.clone()).collect();
-        if !principals.is_empty() {
-            let refs: Vec<&str> = principals.iter().map(String::as_str).collect();
-            let token = remediate::client_token(event_id, &share.arn, &refs);
-            let result = Box::pin(ram_api::disassociate_principals(
-                &ram,
-                &share.arn,
-                &principals,
-                &token,
-            ))
+        let (answered, failures) = self
+            .disassociate_each(&ram, &share.arn, &plan, event_id, retryable)
             .await;
-            let after: BTreeMap<String, String> = match result {
-                Ok(rows) => rows.into_iter().collect(),
-                Err(e) => {
-                    let permanent = is_permanent(&e);
-                    error!(share_arn = %share.arn, error = %e, retried = !permanent, mode = "enforce", "disassociation failed; nothing was removed");
-                    if !permanent {
-                        retryable.push(format!("{}: {e}", share.arn));
-                    }
-                    report.outcome = "failed".into();
-                    report.why = Some(e.to_string());
-                    report.actions = plan
-                        .removals
-                        .iter()
-                        .map(|r| action(r, "failed", false))
-                        .collect();
-                    return report;
-                }
-            };
-            // verify against a fresh read: only what it shows counts
-            let live = Box::pin(ram_api::share(&ram, &share.arn)).await;
-            let fresh: Option<BTreeMap<String, String>> = match &live {
-                Ok(Some(s)) => Some(
-                    s.principals
-                        .iter()
-                        .map(|a| (a.entity.clone(), a.status.as_str().to_string()))
-                        .collect(),
-                ),
-                Ok(None) => None,
-                Err(e) => {
-                    warn!(share_arn = %share.arn, error = %e, "cannot read the share back; removals are unverified");
-                    None
-                }
-            };
-            for (r, v) in
-                plan.removals
-                    .iter()
-                    .zip(remediate::verify(&plan.removals, fresh.as_ref(), &after))
-            {
-                if v.verified {
+        if !plan.removals.is_empty() {
+            let verified = self
+                .verify_removals(&ram, &share.arn, &plan, &answered, &failures)
+                .await;
+            for (r, v) in plan.removals.iter().zip(verified) {
+                if let Some(e) = failures.get(&r.principal) {
+                    error!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = "failed", error = %e, mode = "enforce", "principal not removed");
+                    report.actions.push(action(r, "failed", false));
+                } else if v.in_progress() {
+                    info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "principal removal in progress; a later read confirms it");
+                    report.actions.push(action(r, &v.status, true));
+                } else if v.verified {
                     info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "principal removed");
+                    report.actions.push(action(r, &v.status, true));
                 } else {
                     error!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "removal not verified: the share read back does not show the principal disassociated");
+                    report.actions.push(action(r, &v.status, false));
                 }
-                report.actions.push(action(r, &v.status, v.verified));
             }
+        }
+        if !failures.is_empty() {
+            let removed = report.actions.iter().filter(|a| a.verified).count();
+            report.outcome = "failed".into();
+            report.why = Some(format!(
+                "{} of {} principal(s) could not be removed ({}); {removed} removed",
+                failures.len(),
+                plan.removals.len(),
+                failures
+                    .iter()
+                    .map(|(p, e)| format!("{p}: {e}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+            report.findings_noted =
+                Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
+            return report;
         }
         let unverified = report.actions.iter().filter(|a| !a.verified).count();
         if plan.restrict_share {
@@ -610,8 +615,14 @@ impl Remediator {
                         retryable.push(format!("{}: {e}", share.arn));
                     }
                     report.outcome = "failed".into();
+                    // RAM refuses it while sharing with AWS Organizations is not enabled
+                    let hint = if e.is("OperationNotPermittedException") {
+                        " (RAM refuses it while sharing with AWS Organizations is not enabled: enable it with EnableSharingWithAwsOrganization, or set RestrictShare to false)"
+                    } else {
+                        ""
+                    };
                     report.why = Some(format!(
-                        "{} principal(s) removed, but allowExternalPrincipals could not be set to false: {e}",
+                        "{} principal(s) removed, but allowExternalPrincipals could not be set to false: {e}{hint}",
                         report.actions.len() - unverified
                     ));
                     report.findings_noted =
@@ -620,6 +631,11 @@ impl Remediator {
                 }
             }
         }
+        let in_progress = report
+            .actions
+            .iter()
+            .filter(|a| a.verified && a.after == "DISASSOCIATING")
+            .count();
         if unverified > 0 {
             report.outcome = "unverified".into();
             report.why = Some(format!(
@@ -630,9 +646,97 @@ impl Remediator {
                 Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
             return report;
         }
-        report.outcome = "remediated".into();
+        if in_progress > 0 {
+            report.outcome = "in-progress".into();
+            report.why = Some(format!(
+                "RAM is still disassociating {in_progress} principal(s) after {} s; the next read of the share (the rule's next evaluation) confirms it",
+                self.settings.verify_wait.as_secs()
+            ));
+        } else {
+            report.outcome = "remediated".into();
+        }
         report.findings_noted = Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
         report
+    }
+
+    /// One DisassociateResourceShare call per principal, each with its own idempotency token:
+    /// what RAM does with a principal it will not remove (SUSPENDED, SUSPENDING, RESTORING are
+    /// not documented for it) fails only that principal's call, never the others'. Returns the
+    /// principals whose call failed, with the error.
+    async fn disassociate_each(
+        &self,
+        ram: &aws_sdk_ram::Client,
+        share_arn: &str,
+        plan: &RemediationPlan,
+        event_id: &str,
+        retryable: &mut Vec<String>,
+    ) -> (BTreeMap<String, String>, BTreeMap<String, AwsError>) {
+        let (mut answered, mut failures) = (BTreeMap::new(), BTreeMap::new());
+        for r in &plan.removals {
+            let token = remediate::client_token(event_id, share_arn, &[r.principal.as_str()]);
+            let result = Box::pin(ram_api::disassociate_principals(
+                ram,
+                share_arn,
+                std::slice::from_ref(&r.principal),
+                &token,
+            ))
+            .await;
+            match result {
+                Ok(rows) => answered.extend(rows),
+                Err(e) => {
+                    let permanent = is_permanent(&e);
+                    error!(share_arn = %share_arn, principal = %r.principal, error = %e, retried = !permanent, mode = "enforce", "disassociation refused for this principal");
+                    if !permanent {
+                        retryable.push(format!("{share_arn} {}: {e}", r.principal));
+                    }
+                    failures.insert(r.principal.clone(), e);
+                }
+            }
+        }
+        (answered, failures)
+    }
+
+    /// Reads the share back until every removal RAM took is DISASSOCIATED or `verify_wait` has
+    /// passed (reads after 1, 2, 4 … seconds): DISASSOCIATING is RAM still at work, and only a
+    /// fresh read counts as proof.
+    async fn verify_removals(
+        &self,
+        ram: &aws_sdk_ram::Client,
+        share_arn: &str,
+        plan: &RemediationPlan,
+        answered: &BTreeMap<String, String>,
+        failures: &BTreeMap<String, AwsError>,
+    ) -> Vec<remediate::Verified> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_secs(1);
+        loop {
+            let live = Box::pin(ram_api::share(ram, share_arn)).await;
+            let fresh: Option<BTreeMap<String, String>> = match &live {
+                Ok(Some(s)) => Some(
+                    s.principals
+                        .iter()
+                        .map(|a| (a.entity.clone(), a.status.as_str().to_string()))
+                        .collect(),
+                ),
+                Ok(None) => None,
+                Err(e) => {
+                    warn!(share_arn = %share_arn, error = %e, "cannot read the share back; removals are unverified");
+                    None
+                }
+            };
+            let verified = remediate::verify(&plan.removals, fresh.as_ref(), answered);
+            let waiting = plan
+                .removals
+                .iter()
+                .zip(&verified)
+                .any(|(r, v)| v.in_progress() && !failures.contains_key(&r.principal));
+            let left = self.settings.verify_wait.saturating_sub(started.elapsed());
+            if !waiting || left.is_zero() {
+                return verified;
+            }
+            tokio::time::sleep(pause.min(left)).await;
+            pause *= 2;
+        }
     }
 
     /// Adds an audit note to the share's findings for the removed principals, when they exist.

@@ -25,6 +25,7 @@ async fn mutated_events_in_enforce_mode_never_touch_the_organization() {
             restrict_share: true,
             rule_name: Some(RULE.into()),
             params: Parameters::default(),
+            verify_wait: std::time::Duration::from_secs(2),
         },
     ));
     let change = compliance_change(RULE, &mgmt, &share, "NON_COMPLIANT", Some("COMPLIANT"));

@@ -22,6 +22,7 @@ async fn calls_exactly_the_listed_actions() {
         restrict_share: true,
         rule_name: Some(RULE.into()),
         params: Parameters::default(),
+        verify_wait: std::time::Duration::from_secs(2),
     };
     settings.params.execution_role_name = Some(TEST_ROLE.into());
     let remediator = Remediator::new(world.management.clone(), settings);

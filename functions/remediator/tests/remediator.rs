@@ -21,6 +21,7 @@ fn settings(mode: Mode) -> Settings {
         restrict_share: false,
         rule_name: Some(RULE.into()),
         params: Parameters::default(),
+        verify_wait: std::time::Duration::from_secs(2),
     }
 }
 

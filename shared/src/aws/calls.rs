@@ -89,3 +89,12 @@ pub fn securityhub(cfg: &SdkConfig) -> aws_sdk_securityhub::Client {
             .build(),
     )
 }
+
+/// An SQS client that counts its calls.
+pub fn sqs(cfg: &SdkConfig) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(cfg)
+            .interceptor(CallCounter)
+            .build(),
+    )
+}

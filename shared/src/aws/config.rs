@@ -136,17 +136,21 @@ pub async fn earlier_results(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartOutcome {
     Started,
-    /// An evaluation is already running: the next one (or the next sweep) covers the change.
-    AlreadyRunning,
+    /// Refused: StartConfigRulesEvaluation answers LimitExceededException "if an evaluation is in
+    /// progress or if you call the StartConfigRulesEvaluation API more than once per minute"
+    /// (https://docs.aws.amazon.com/config/latest/APIReference/API_StartConfigRulesEvaluation.html).
+    /// Either way the run that would judge this change has not started: it must be started again
+    /// after the window, never taken as covered.
+    Refused,
 }
 
 pub async fn start_rule_evaluation(
     client: &aws_sdk_config::Client,
     rule_name: &str,
 ) -> Result<StartOutcome, AwsError> {
-    // LimitExceededException means "an evaluation is already running": answered at once. The
-    // SDK classes it as throttling and would retry it for seconds, so this call is not retried
-    // (a real throttle fails the invocation, and EventBridge retries the event).
+    // LimitExceededException is answered at once. The SDK classes it as throttling and would
+    // retry it for seconds, so this call is not retried here: the caller defers the start past
+    // the window (a real throttle fails the invocation, and its trigger retries it).
     match client
         .start_config_rules_evaluation()
         .config_rule_names(rule_name)
@@ -162,7 +166,7 @@ pub async fn start_rule_evaluation(
         Err(e) => {
             let err = AwsError::from_sdk("StartConfigRulesEvaluation", e);
             if err.is("LimitExceededException") {
-                Ok(StartOutcome::AlreadyRunning)
+                Ok(StartOutcome::Refused)
             } else {
                 Err(err)
             }
@@ -189,14 +193,10 @@ pub async fn find_rule_name(
     client: &aws_sdk_config::Client,
     base: &str,
 ) -> Result<Option<String>, AwsError> {
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .describe_config_rules()
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("DescribeConfigRules", e))?;
+    // every page until the token is null: an empty page with a token is not the end
+    let mut pages = client.describe_config_rules().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("DescribeConfigRules", e))?;
         if let Some(name) = page
             .config_rules
             .unwrap_or_default()
@@ -206,11 +206,8 @@ pub async fn find_rule_name(
         {
             return Ok(Some(name));
         }
-        match page.next_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => return Ok(None),
-        }
     }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod organizations;
 pub mod ram;
 pub mod securityhub;
+pub mod sqs;
 
 use aws_sdk_ram::error::ProvideErrorMetadata;
 use aws_smithy_types::error::display::DisplayErrorContext;

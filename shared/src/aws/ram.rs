@@ -170,25 +170,32 @@ pub async fn owned_sources(
 }
 
 /// One share with its principal associations, read live; `None` when RAM does not know it.
+///
+/// A lookup by ARN is a listing like any other: GetResourceShares "can occasionally return an
+/// empty set of results even when there are more results available. The NextToken response
+/// parameter value is null only when there are no more results to display"
+/// (https://docs.aws.amazon.com/ram/latest/APIReference/API_GetResourceShares.html), so the
+/// share is called gone only after every page, never after one empty answer.
 pub async fn share(
     client: &aws_sdk_ram::Client,
     arn: &str,
 ) -> Result<Option<ResourceShare>, AwsError> {
-    let found = client
-        .get_resource_shares()
-        .resource_owner(ResourceOwner::SelfValue)
-        .resource_share_arns(arn)
-        .send()
-        .await;
+    let found = crate::collect_pages!(
+        "GetResourceShares",
+        client
+            .get_resource_shares()
+            .resource_owner(ResourceOwner::SelfValue)
+            .resource_share_arns(arn)
+            .max_results(PAGE)
+            .into_paginator(),
+        resource_shares
+    );
     let shares = match found {
-        Ok(out) => out.resource_shares.unwrap_or_default(),
-        Err(e) => {
-            let err = AwsError::from_sdk("GetResourceShares", e);
-            if err.is("UnknownResourceException") || err.is("MalformedArnException") {
-                return Ok(None);
-            }
-            return Err(err);
+        Ok(shares) => shares,
+        Err(err) if err.is("UnknownResourceException") || err.is("MalformedArnException") => {
+            return Ok(None)
         }
+        Err(err) => return Err(err),
     };
     let Some(mut share) = shares
         .into_iter()

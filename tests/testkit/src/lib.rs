@@ -154,11 +154,15 @@ impl StandIn {
         if fault.per_item {
             body["per_item"] = json!(true);
         }
+        if let Some(entity) = fault.entity {
+            body["entity"] = json!(entity);
+        }
         self.control("POST", "/_standin/faults", body);
     }
 
     /// Changes stand-in behaviour for one account (`settleSeconds`, `emptyFirstPage`,
-    /// `configEvaluationSeconds`).
+    /// `configEvaluationSeconds`, `configStartWindowSeconds`, `readBackLagSeconds`,
+    /// `refuseConcurrentPutEvaluations`).
     pub fn settings(&self, account: &str, mut settings: Value) {
         settings["account"] = json!(account);
         self.control("POST", "/_standin/settings", settings);
@@ -306,6 +310,8 @@ pub struct Fault<'a> {
     pub account: &'a str,
     /// Fail single items of a batch (BatchImportFindings' FailedFindings), not the whole call.
     pub per_item: bool,
+    /// Fail only the calls that name this entity (a principal of DisassociateResourceShare).
+    pub entity: Option<&'a str>,
 }
 
 impl<'a> Fault<'a> {
@@ -319,6 +325,7 @@ impl<'a> Fault<'a> {
             fraction: None,
             account,
             per_item: false,
+            entity: None,
         }
     }
 
@@ -332,6 +339,16 @@ impl<'a> Fault<'a> {
             fraction: None,
             account,
             per_item: false,
+            entity: None,
+        }
+    }
+
+    /// Every DisassociateResourceShare call that names `principal` fails with `code` (a principal
+    /// RAM will not remove), for `account`.
+    pub fn refused_principal(principal: &'a str, code: &'a str, account: &'a str) -> Self {
+        Fault {
+            entity: Some(principal),
+            ..Fault::always("ram", "DisassociateResourceShare", code, account)
         }
     }
 
@@ -345,6 +362,7 @@ impl<'a> Fault<'a> {
             fraction: None,
             account,
             per_item: true,
+            entity: None,
         }
     }
 }
