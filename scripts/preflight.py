@@ -12,7 +12,9 @@ Checks (each against the AWS API, read-only):
   delegated administrator for AWS Config rules and for CloudFormation StackSets; trusted access
   for both services is enabled;
 - in every Region: AWS Config is recording; Security Hub is enabled; a CloudTrail trail that logs
-  management events is logging (for the near-real-time path).
+  management events is logging (for the near-real-time path);
+- the stack name (--stack-name, default ramguard) keeps every name the stack creates within AWS's
+  limits: at most MAX_STACK_NAME characters.
 Exit status 0 when nothing is missing, 1 otherwise, 2 on bad arguments.
 """
 from __future__ import annotations
@@ -25,6 +27,10 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 STACKSETS = "member.org.stacksets.cloudformation.amazonaws.com"
+# The longest stack name whose derived names all fit: in each account an organization rule is
+# `OrgConfigRule-<stack>-ram-shares-<8 characters>`, and GetComplianceDetailsByConfigRule takes
+# rule names of at most 64 characters (StringWithCharLimit64); tests/template checks every name.
+MAX_STACK_NAME = 30
 CONFIG_RULES = "config-multiaccountsetup.amazonaws.com"
 
 
@@ -135,8 +141,18 @@ def region_checks(session, region: str) -> list[Check]:
     return checks
 
 
-def run(session, scope: str, deployed_from: str, regions: list[str]) -> list[Check]:
-    checks = organization_checks(session, scope, deployed_from)
+def stack_name_check(stack: str) -> Check:
+    if len(stack) <= MAX_STACK_NAME:
+        return Check("stack name", True, f"{stack} ({len(stack)} of at most {MAX_STACK_NAME} characters)")
+    return Check("stack name", False,
+                 f"{stack} has {len(stack)} characters; at most {MAX_STACK_NAME} keep every name the stack "
+                 f"creates within AWS's limits (the rule's name in each account, OrgConfigRule-{stack}-ram-shares-"
+                 "<8 characters>, must be at most 64)",
+                 f"sam deploy --stack-name {stack[:MAX_STACK_NAME]}  # or another name of at most {MAX_STACK_NAME} characters")
+
+
+def run(session, scope: str, deployed_from: str, regions: list[str], stack: str = "ramguard") -> list[Check]:
+    checks = [stack_name_check(stack)] + organization_checks(session, scope, deployed_from)
     for region in regions:
         checks += region_checks(session, region)
     return checks
@@ -160,11 +176,12 @@ def main(argv: list[str] | None = None, session=None) -> int:
     parser.add_argument("--deployed-from", choices=["ManagementAccount", "DelegatedAdministrator"],
                         default="ManagementAccount")
     parser.add_argument("--regions", default="", help="comma-separated (default: the credentials' Region)")
+    parser.add_argument("--stack-name", default="ramguard", help="the stack's name (default: ramguard)")
     args = parser.parse_args(argv)
     session = session or boto3.Session()
     regions = [r for r in args.regions.split(",") if r] or [session.region_name or "us-east-1"]
     try:
-        checks = run(session, args.scope, args.deployed_from, regions)
+        checks = run(session, args.scope, args.deployed_from, regions, args.stack_name)
     except (ClientError, BotoCoreError) as err:
         print(f"preflight could not run: {err}", file=sys.stderr)
         return 1

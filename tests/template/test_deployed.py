@@ -337,3 +337,62 @@ def test_the_dashboard_is_valid_json_over_emitted_metrics(name):
     used.discard("ApproximateNumberOfMessagesVisible")
     assert used and used <= emitted_metrics(), used - emitted_metrics()
     assert any("Errors" in json.dumps(w) and "ErrorType" in json.dumps(w) for w in body["widgets"])
+
+
+# The longest stack name the README allows, and AWS's limits on the names ramguard creates from
+# it or calls with: Lambda FunctionName, EventBridge rule Name, OrganizationConfigRuleName and
+# GetComplianceDetailsByConfigRule's ConfigRuleName (StringWithCharLimit64), IAM RoleName: 64;
+# ConfigRuleName 128; StackSetName 128; DashboardName 255.
+MAX_STACK_NAME = 30
+# In each account an organization rule is `OrgConfigRule-<name>-<suffix>`, the suffix eight
+# characters (seen on every organization rule; AWS does not document its length).
+ORG_RULE_SUFFIX = 8
+LIMITS = {
+    ("AWS::Lambda::Function", "FunctionName"): 64,
+    ("AWS::Events::Rule", "Name"): 64,
+    ("AWS::Config::ConfigRule", "ConfigRuleName"): 64,  # read back with GetComplianceDetailsByConfigRule
+    ("AWS::Config::OrganizationConfigRule", "OrganizationConfigRuleName"): 64,
+    ("AWS::IAM::Role", "RoleName"): 64,
+    ("AWS::CloudFormation::StackSet", "StackSetName"): 128,
+    ("AWS::CloudWatch::Dashboard", "DashboardName"): 255,
+    ("AWS::CloudWatch::Alarm", "AlarmName"): 255,
+    ("AWS::SQS::Queue", "QueueName"): 80,
+}
+
+
+def names_for_stack(name: str, stack: str) -> list[tuple[str, str, int]]:
+    """(what, name, limit) for every name the deployed combination creates or calls with, for a
+    stack called `stack`."""
+    v = values(name) | {"AWS::StackName": stack}
+    out = []
+    for logical_id, r in deployed(name)["Resources"].items():
+        for (type_, prop), limit in LIMITS.items():
+            if r["Type"] == type_ and prop in r["Properties"]:
+                out.append((f"{logical_id}.{prop}", render(r["Properties"][prop], v), limit))
+        if r["Type"] == "AWS::Config::OrganizationConfigRule":
+            org_rule = render(r["Properties"]["OrganizationConfigRuleName"], v)
+            out.append(("member-side rule name", f"OrgConfigRule-{org_rule}-{'x' * ORG_RULE_SUFFIX}", 64))
+        if r["Type"] == "AWS::CloudFormation::StackSet":
+            passed = {p["ParameterKey"]: p["ParameterValue"] for p in r["Properties"]["Parameters"]}
+            out.append(("member role", render(passed["MemberRoleName"], v), 64))
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_name_fits_awss_limits_for_the_longest_stack_name_the_readme_allows(name):
+    names = names_for_stack(name, "s" * MAX_STACK_NAME)
+    assert any(what.endswith("FunctionName") for what, _, _ in names)
+    for what, text, limit in names:
+        assert len(text) <= limit, f"{what}: {text} ({len(text)} > {limit})"
+
+
+def test_a_longer_stack_name_breaks_a_limit_so_the_readme_bound_is_exact():
+    too_long = names_for_stack("organization-dryrun-noalarm-oneregion", "s" * (MAX_STACK_NAME + 1))
+    assert [what for what, text, limit in too_long if len(text) > limit] == ["member-side rule name"]
+
+
+def test_the_readme_and_preflight_state_the_bound():
+    readme = (cfn.ROOT / "README.md").read_text()
+    assert f"at most {MAX_STACK_NAME} characters" in readme
+    preflight = (cfn.ROOT / "scripts/preflight.py").read_text()
+    assert f"MAX_STACK_NAME = {MAX_STACK_NAME}" in preflight

@@ -186,7 +186,7 @@ async fn ram_changes_start_the_rule_under_its_real_name_in_the_account_and_regio
     world.standin.control(
         "POST",
         "/_standin/settings",
-        json!({"account": member, "configEvaluationSeconds": 0}),
+        json!({"account": member, "configEvaluationSeconds": 0, "configStartWindowSeconds": 0}),
     );
     h.handle(ram_call(&member, "eu-west-1"), &world.org.management)
         .await

@@ -100,3 +100,12 @@ def test_a_plain_member_cannot_read_the_organization_until_it_is_a_delegated_adm
     assert set(gaps) == {f"delegated administrator for {preflight.STACKSETS}"}
     orgs.register_delegated_administrator(AccountId=member, ServicePrincipal=preflight.STACKSETS)
     assert missing(preflight.run(s, "Organization", "DelegatedAdministrator", REGIONS[:1])) == {}
+
+
+def test_a_stack_name_too_long_for_awss_name_limits_is_refused_up_front(standin, org, monkeypatch):
+    s = session(standin, MANAGEMENT, monkeypatch)
+    longest = "r" * preflight.MAX_STACK_NAME
+    assert "stack name" not in missing(preflight.run(s, "Account", "ManagementAccount", ["us-east-1"], longest))
+    fix = missing(preflight.run(s, "Account", "ManagementAccount", ["us-east-1"], longest + "r"))["stack name"]
+    assert f"--stack-name {longest} " in fix
+    assert preflight.main(["--stack-name", longest + "r"], s) == 1
