@@ -38,13 +38,12 @@ async fn watch(world: &World, env: &[(&str, &str)]) -> LambdaWatch {
 
 fn change_event(world: &World, share: &str) -> Value {
     let account = &world.org.management;
-    let issued = world.standin.rule_event(json!({
+    world.standin.rule_event(json!({
         "account": account,
         "ruleName": RULE,
         "messageType": "ConfigurationItemChangeNotification",
         "configurationItem": {"resourceType": "AWS::RAM::ResourceShare", "resourceId": share, "ARN": share},
-    }));
-    issued
+    }))
 }
 
 fn sweep_event(world: &World) -> Value {
