@@ -244,9 +244,11 @@ pub struct Verified {
 }
 
 impl Verified {
-    /// RAM took the removal and is still working on it: DisassociateResourceShare is
-    /// asynchronous ("the association status is DISASSOCIATING" until RAM completes it, for a
-    /// time RAM does not document), so a later read confirms it.
+    /// RAM took the removal and is still working on it: DisassociateResourceShare answers "an
+    /// array of objects with information about the updated associations", whose status RAM
+    /// shows as DISASSOCIATING until it is done, for a time the API reference does not give
+    /// (https://docs.aws.amazon.com/ram/latest/APIReference/API_DisassociateResourceShare.html),
+    /// so a later read confirms it.
     pub fn in_progress(&self) -> bool {
         self.verified && self.status == "DISASSOCIATING"
     }
