@@ -104,7 +104,9 @@ def test_member_role_allows_what_the_functions_do_in_member_accounts():
     # members' RAM changes reach the central rule function (near-real-time in every account)
     ram_calls = inner["Resources"]["ForwardRamApiCalls"]["Properties"]["EventPattern"]
     assert ram_calls == events("ConfigRuleFunction")["RamApiCalls"]["Pattern"]
-    for rule in ("ForwardComplianceChanges", "ForwardRamApiCalls"):
+    state_changes = inner["Resources"]["ForwardRamStateChanges"]["Properties"]["EventPattern"]
+    assert state_changes == events("ConfigRuleFunction")["RamStateChanges"]["Pattern"]
+    for rule in ("ForwardComplianceChanges", "ForwardRamApiCalls", "ForwardRamStateChanges"):
         target = inner["Resources"][rule]["Properties"]["Targets"][0]
         assert target["Arn"] == {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${CentralAccountId}:event-bus/default"}
 

@@ -668,7 +668,24 @@ impl RuleHandler {
             base: &base,
             reason: &change.reason,
         };
-        match self.start_in(&start, own_account, &mut outcome).await? {
+        let started = match self.start_in(&start, own_account, &mut outcome).await {
+            // a principal's copy of RAM's event for a share received from outside: the
+            // organization judges the shares it owns, and RAM's event names no other to start
+            Err(RuleError::Access(AccountAccess::NotAMember { .. }))
+                if change.trigger == "ram-event" =>
+            {
+                info!(account = %change.account, reason = %change.reason,
+                    "the share's owner is outside the organization; nothing to evaluate");
+                outcome.evaluation_started = Some(false);
+                outcome.skipped = Some(format!(
+                    "share owner {} is outside the organization",
+                    change.account
+                ));
+                return Ok(outcome);
+            }
+            other => other?,
+        };
+        match started {
             Started::Yes | Started::Skipped => {}
             Started::Refused => {
                 let deferred = DeferredEvaluation::new(

@@ -158,6 +158,12 @@ async fn ram_changes_start_the_rule_under_its_real_name_in_the_account_and_regio
             .collect()
     };
 
+    // runs end at once and may start again at once: each start below is its own
+    world.standin.control(
+        "POST",
+        "/_standin/settings",
+        json!({"account": member, "configEvaluationSeconds": 0, "configStartWindowSeconds": 0}),
+    );
     // a member's change, forwarded to the central bus, in a second Region
     let out = h
         .handle(ram_call(&member, "eu-west-1"), &world.org.management)
@@ -183,11 +189,6 @@ async fn ram_changes_start_the_rule_under_its_real_name_in_the_account_and_regio
     );
     // the name is looked up once per account and Region
     let describe = count(&world, &member, "DescribeConfigRules");
-    world.standin.control(
-        "POST",
-        "/_standin/settings",
-        json!({"account": member, "configEvaluationSeconds": 0, "configStartWindowSeconds": 0}),
-    );
     h.handle(ram_call(&member, "eu-west-1"), &world.org.management)
         .await
         .unwrap();

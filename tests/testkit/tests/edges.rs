@@ -348,6 +348,20 @@ async fn a_refused_deferred_start_is_deferred_again_and_ram_events_start_the_pat
         .invoke("config-rule", &ram_event)
         .expect("ram event again");
     assert_eq!(out["evaluationDeferred"], json!(true), "{out}");
+    // a member's copy of the event for a share it received from outside: nothing to evaluate
+    let mut received = ram_event.clone();
+    received["resources"] = json!([format!(
+        "arn:aws:ram:{REGION}:{OUTSIDER}:resource-share/7ab63972-b505-4e2a-820d-6f5d3e0a1b2c"
+    )]);
+    let out = w.invoke("config-rule", &received).expect("received share");
+    assert_eq!(out["evaluationStarted"], json!(false), "{out}");
+    assert!(
+        out["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("outside the organization"),
+        "{out}"
+    );
 
     // delivered after the window while the run is still in progress: deferred once more
     tokio::time::sleep(Duration::from_secs(WINDOW) + Duration::from_millis(300)).await;
