@@ -1,5 +1,5 @@
 //! `make demo` keeps working: the demo binary runs the main job end to end and reports success.
-//! Its functions' real log output is kept, and the README's Logs Insights queries run over it.
+//! Its functions' real log output is kept, and the Logs Insights queries of docs/operating.md run over it.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -45,7 +45,7 @@ fn the_demo_runs_end_to_end() {
         );
     }
 
-    // the README's Logs Insights queries over the functions' real log lines
+    // the documented Logs Insights queries over the functions' real log lines
     let lines: Vec<Map<String, Value>> = std::fs::read_to_string(&log)
         .expect("the functions' log")
         .lines()
@@ -63,12 +63,13 @@ fn the_demo_runs_end_to_end() {
             }
         }
     }
-    let readme = std::fs::read_to_string(ramguard_testkit::repo_root().join("README.md")).unwrap();
-    let block = readme
+    let doc =
+        std::fs::read_to_string(ramguard_testkit::repo_root().join("docs/operating.md")).unwrap();
+    let block = doc
         .split_once("<!-- logs-insights -->")
         .and_then(|(_, rest)| rest.split_once("<!-- /logs-insights -->"))
         .map(|(b, _)| b)
-        .expect("README's Logs Insights queries");
+        .expect("the Logs Insights queries of docs/operating.md");
     let queries: Vec<&str> = block
         .split("```")
         .map(str::trim)
@@ -91,7 +92,7 @@ fn the_demo_runs_end_to_end() {
 /// `stats` aggregate: function, its field, the result's name.
 type Aggregate = (String, String, String);
 
-/// A small Logs Insights evaluator for the README's queries: `fields`, `filter` with `=`, `!=`,
+/// A small Logs Insights evaluator for the documented queries: `fields`, `filter` with `=`, `!=`,
 /// `ispresent(…)` joined by `and`, `stats count(*)|sum(f) as name … by f, …`, `sort`, `limit`.
 fn run_query(query: &str, lines: &[Map<String, Value>]) -> Vec<BTreeMap<String, Value>> {
     let mut rows: Vec<&Map<String, Value>> = lines.iter().collect();

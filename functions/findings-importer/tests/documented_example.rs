@@ -1,5 +1,5 @@
-//! The example finding in README.md is what the importer builds for its sample share: rendered
-//! here from the same code path and compared, so the README cannot drift.
+//! The example finding in docs/findings-importer.md is what the importer builds for its sample share: rendered
+//! here from the same code path and compared, so the documentation cannot drift.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ use ramguard_testkit::repo_root;
 use serde_json::Value;
 
 const MARKER: &str =
-    "<!-- example finding: checked by functions/findings-importer/tests/readme_example.rs -->";
+    "<!-- example finding: checked by functions/findings-importer/tests/documented_example.rs -->";
 
 fn rendered() -> Value {
     let org = OrgSnapshot {
@@ -64,21 +64,22 @@ fn rendered() -> Value {
 }
 
 #[test]
-fn readme_shows_the_finding_the_importer_builds() {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+fn the_docs_show_the_finding_the_importer_builds() {
+    let doc = std::fs::read_to_string(repo_root().join("docs/findings-importer.md"))
+        .expect("docs/findings-importer.md");
     let rendered = rendered();
     let pretty = serde_json::to_string_pretty(&rendered).unwrap();
-    let block = readme
+    let block = doc
         .split_once(MARKER)
         .and_then(|(_, rest)| rest.split_once("```json\n"))
         .and_then(|(_, rest)| rest.split_once("\n```"))
         .map(|(json, _)| json)
         .unwrap_or_else(|| {
-            panic!("README.md has no example finding after {MARKER}; it should be:\n{pretty}")
+            panic!("docs/findings-importer.md has no example finding after {MARKER}; it should be:\n{pretty}")
         });
-    let shown: Value = serde_json::from_str(block).expect("the README's example is JSON");
+    let shown: Value = serde_json::from_str(block).expect("the documented example is JSON");
     assert_eq!(
         shown, rendered,
-        "README's example finding is stale; it should be:\n{pretty}"
+        "the documented example finding is stale; it should be:\n{pretty}"
     );
 }
