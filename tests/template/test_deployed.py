@@ -281,8 +281,9 @@ def emitted_metrics() -> set[str]:
     """Every metric name the functions' code emits (Invocation counts and the Errors metric)."""
     import re
     names = {"Errors", "MemberRoleUnavailable"}
-    sources = [cfn.ROOT / "functions" / f / "src" / "lib.rs" for f in ("config-rule", "findings-importer", "remediator")]
-    sources.append(cfn.ROOT / "shared/src/metrics.rs")
+    sources = [path for f in ("config-rule", "findings-importer", "remediator")
+               for path in (cfn.ROOT / "functions" / f / "src").glob("*.rs")]
+    sources.append(cfn.ROOT / "shared/aws/src/metrics.rs")
     for source in sources:
         names |= set(re.findall(r'\.(?:count|millis)\(\s*"(\w+)"', source.read_text()))
     return names
@@ -290,7 +291,7 @@ def emitted_metrics() -> set[str]:
 
 def error_types() -> set[str]:
     import re
-    code = (cfn.ROOT / "shared/src/failure.rs").read_text()
+    code = (cfn.ROOT / "shared/aws/src/failure.rs").read_text()
     return set(re.findall(r'ErrorType::\w+ => "(\w+)"', code))
 
 

@@ -145,9 +145,9 @@ def test_functions_build_with_cargo_lambda_for_graviton(function):
 
 
 def test_environment_names_are_the_ones_the_code_reads():
-    params_rs = (ROOT / "shared/src/params.rs").read_text()
+    params_rs = (ROOT / "shared/core/src/params.rs").read_text()
     parameter_names = set(re.findall(r'^\s+"(\w+)",$', params_rs.split("PARAMETER_NAMES")[1].split("];")[0], re.M))
-    remediator_rs = (ROOT / "functions/remediator/src/lib.rs").read_text()
+    remediator_rs = (ROOT / "functions/remediator/src/settings.rs").read_text()
     for name in ["REMEDIATION_MODE", "MAX_PRINCIPALS_PER_RUN", "RESTRICT_SHARE", "CONFIG_RULE_NAME"]:
         assert f'"{name}"' in remediator_rs
     known = parameter_names | {"CONFIG_RULE_NAME", "REMEDIATION_MODE", "MAX_PRINCIPALS_PER_RUN", "RESTRICT_SHARE"}
@@ -183,7 +183,7 @@ def events(function: str) -> dict:
 
 
 def test_eventbridge_wiring():
-    rule_rs = (ROOT / "functions/config-rule/src/lib.rs").read_text()
+    rule_rs = (ROOT / "functions/config-rule/src/near_real_time.rs").read_text()
     near_real_time = re.findall(r'"(\w+)"', rule_rs.split("NEAR_REAL_TIME_EVENTS")[1].split("];")[0])
     ram = events("ConfigRuleFunction")["RamApiCalls"]["Pattern"]
     assert ram["detail-type"] == ["AWS API Call via CloudTrail"]
@@ -229,7 +229,7 @@ def test_refused_starts_wait_on_a_fifo_queue_for_the_window():
     alarms = [r["Properties"] for r in R.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     assert any(a["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["DeferredEvaluationsDeadLetterQueue", "QueueName"]}
                for a in alarms if a.get("Namespace") == "AWS/SQS")
-    code = (ROOT / "functions/config-rule/src/main.rs").read_text()
+    code = (ROOT / "functions/config-rule/src/lib.rs").read_text()
     assert "DEFERRED_EVALUATIONS_QUEUE_URL" in code and "DEFERRED_EVALUATION_SECONDS" in code
 
 

@@ -1,7 +1,7 @@
 //! The sample events in events/config-rule parse and route as the handler expects.
 
-use ramguard::Parameters;
 use ramguard_config_rule::{RuleError, RuleHandler};
+use ramguard_core::Parameters;
 use ramguard_testkit::{repo_root, standin};
 use serde_json::Value;
 

@@ -2,8 +2,8 @@
 //! timestamps, the JSON inside invokingEvent/ruleParameters mutated): never a panic, always a
 //! defined outcome or a typed error with a bounded message.
 
-use ramguard::Parameters;
 use ramguard_config_rule::RuleHandler;
+use ramguard_core::Parameters;
 use ramguard_testkit::mutate::mutations;
 use ramguard_testkit::{repo_root, World, OUTSIDER};
 use serde_json::{json, Value};

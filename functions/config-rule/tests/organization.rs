@@ -4,9 +4,9 @@
 //! the change, and a delegated administrator reading the organization.
 
 use aws_config::Region;
-use ramguard::aws::credentials::AccountAccess;
-use ramguard::Parameters;
+use ramguard_aws::credentials::AccountAccess;
 use ramguard_config_rule::{RuleError, RuleHandler};
+use ramguard_core::Parameters;
 use ramguard_testkit::{put_config_rule, World, OUTSIDER};
 use serde_json::{json, Value};
 

@@ -2,8 +2,8 @@
 //! template.yaml allows), and every action of the list is used: least privilege, checked.
 //! One test in this binary, so the stand-in's call counts are this scenario's alone.
 
-use ramguard::Parameters;
 use ramguard_config_rule::RuleHandler;
+use ramguard_core::Parameters;
 use ramguard_testkit::{put_config_rule, World, OUTSIDER, TEST_ROLE};
 use serde_json::json;
 

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use ramguard::Parameters;
 use ramguard_config_rule::RuleHandler;
+use ramguard_core::Parameters;
 use ramguard_testkit::{compliance_results, World, OUTSIDER, REGION};
 use serde_json::json;
 
@@ -50,21 +50,21 @@ async fn a_pipelined_sweep_under_rate_limits_judges_exactly_like_a_sequential_on
     let sdk = world
         .management
         .to_builder()
-        .retry_config(ramguard::aws::retry_config())
+        .retry_config(ramguard_aws::retry_config())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .operation_timeout(std::time::Duration::from_secs(120))
                 .build(),
         )
         .build();
-    let (_, throttles_before) = ramguard::aws::calls::counts();
+    let (_, throttles_before) = ramguard_aws::calls::counts();
     let mut wide = RuleHandler::new(sdk.clone(), Some(RULE.into()), Parameters::default());
     wide.sweep_concurrency = 8;
     let event = world.standin.rule_event(json!({
         "account": account, "ruleName": RULE, "messageType": "ScheduledNotification",
     }));
     let out = wide.handle(event, &account).await.expect("pipelined sweep");
-    let (_, throttles) = ramguard::aws::calls::counts();
+    let (_, throttles) = ramguard_aws::calls::counts();
     assert!(throttles > throttles_before, "the rate limits were reached");
     assert_eq!(out.compliant + out.non_compliant, SHARES);
     assert_eq!(out.put_evaluations_calls, SHARES.div_ceil(100));

@@ -1,10 +1,10 @@
 //! The config rule against the stand-in, through the real SDK.
 
-use ramguard::aws::credentials::AccountAccess;
+use ramguard_aws::credentials::AccountAccess;
 use std::collections::BTreeMap;
 
-use ramguard::Parameters;
 use ramguard_config_rule::{RuleError, RuleHandler};
+use ramguard_core::Parameters;
 use ramguard_testkit::{
     compliance_results, put_config_rule, standin, Fault, ShareSpec, World, OUTSIDER,
 };
@@ -230,12 +230,12 @@ async fn a_share_evaluated_before_and_gone_now_becomes_not_applicable() {
         .as_str()
         .unwrap()
         .to_string();
-    ramguard::aws::config::put_evaluations(
+    ramguard_aws::config::put_evaluations(
         &world.config(),
         &token,
-        &[ramguard::aws::config::ShareEvaluation {
+        &[ramguard_aws::config::ShareEvaluation {
             resource_id: vanished.clone(),
-            compliance: ramguard::Compliance::NonCompliant,
+            compliance: ramguard_core::Compliance::NonCompliant,
             annotation: "earlier".into(),
         }],
         aws_smithy_types::DateTime::from_secs(1_700_000_000),
@@ -357,7 +357,7 @@ async fn throttling_on_ram_and_organizations_loses_no_evaluation() {
             .standin
             .inject_fault(Fault::throttle(service, op, &account, 2));
     }
-    let (calls_before, throttles_before) = ramguard::aws::calls::counts();
+    let (calls_before, throttles_before) = ramguard_aws::calls::counts();
     let out = handler(&world)
         .await
         .handle(scheduled(&world, &account, json!({})), &account)
@@ -367,7 +367,7 @@ async fn throttling_on_ram_and_organizations_loses_no_evaluation() {
     assert_eq!(results(&world.config()).await.len(), 3);
     // the call counter saw the attempts and the six throttled ones (other tests of this
     // process may add to the same counters, never take from them)
-    let (calls, throttles) = ramguard::aws::calls::counts();
+    let (calls, throttles) = ramguard_aws::calls::counts();
     assert!(
         throttles - throttles_before >= 6,
         "{}",

@@ -3,8 +3,8 @@
 //! of another partition or naming our organization under another management account.
 
 use aws_sdk_ram::types::ResourceShareConfiguration;
-use ramguard::Parameters;
 use ramguard_config_rule::RuleHandler;
+use ramguard_core::Parameters;
 use ramguard_testkit::{compliance_results, create_share, World, OUTSIDER};
 use serde_json::json;
 

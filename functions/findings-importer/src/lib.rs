@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_smithy_types::DateTime;
-use ramguard::aws::credentials::{AccountAccess, AccountConfigs};
-use ramguard::aws::organizations::OrgCache;
-use ramguard::aws::securityhub::{self as hub, FailedFinding};
-use ramguard::aws::{ram as ram_api, AwsError};
-use ramguard::events::{self, ComplianceChange, EventError, Incoming};
-use ramguard::failure::{self, ErrorType};
-use ramguard::finding::{self, FindingContext};
-use ramguard::{evaluate, Parameters};
+use ramguard_aws::credentials::{AccountAccess, AccountConfigs};
+use ramguard_aws::failure::{self, ErrorType};
+use ramguard_aws::organizations::OrgCache;
+use ramguard_aws::securityhub::{self as hub, FailedFinding};
+use ramguard_aws::{ram as ram_api, AwsError};
+use ramguard_core::events::{self, ComplianceChange, EventError, Incoming};
+use ramguard_core::finding::{self, FindingContext};
+use ramguard_core::text::bounded;
+use ramguard_core::{evaluate, Parameters};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
@@ -58,14 +59,7 @@ impl ImportError {
 fn describe(failed: &[FailedFinding]) -> String {
     failed
         .iter()
-        .map(|f| {
-            format!(
-                "{} ({}: {})",
-                f.id,
-                f.code,
-                failure::bounded(&f.message, 120)
-            )
-        })
+        .map(|f| format!("{} ({}: {})", f.id, f.code, bounded(&f.message, 120)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -92,11 +86,14 @@ pub struct ImportOutcome {
     /// Findings resolved (PASSED, ARCHIVED).
     pub resolved: Vec<String>,
     pub batch_import_calls: usize,
+    /// The account's member role could not be assumed (counted in `MemberRoleUnavailable`).
+    #[serde(skip)]
+    pub member_role_unavailable: bool,
 }
 
 /// The invocation's metrics: findings imported (open) and resolved.
-pub fn metrics(outcome: &ImportOutcome, millis: u64) -> ramguard::metrics::Invocation {
-    ramguard::metrics::Invocation::new("findings-importer")
+pub fn metrics(outcome: &ImportOutcome, millis: u64) -> ramguard_aws::metrics::Invocation {
+    ramguard_aws::metrics::Invocation::new("findings-importer")
         .property("account", &outcome.account)
         .property("share_arn", &outcome.share_arn)
         .count("FindingsImported", outcome.imported.len() as u64)
@@ -104,6 +101,10 @@ pub fn metrics(outcome: &ImportOutcome, millis: u64) -> ramguard::metrics::Invoc
         .count(
             "BatchImportFindingsCalls",
             outcome.batch_import_calls as u64,
+        )
+        .count(
+            "MemberRoleUnavailable",
+            u64::from(outcome.member_role_unavailable),
         )
         .millis("DurationMs", millis)
 }
@@ -126,7 +127,7 @@ fn now_millis() -> i64 {
 impl Importer {
     pub fn new(base: SdkConfig, rule_name: Option<String>, params: Parameters) -> Importer {
         Importer {
-            organizations: ramguard::aws::calls::organizations(&base),
+            organizations: ramguard_aws::calls::organizations(&base),
             accounts: AccountConfigs::new(base, "ramguard-findings-importer"),
             org_cache: OrgCache::new(),
             rule_name,
@@ -203,13 +204,8 @@ impl Importer {
             }) => {
                 warn!(account = %account, role = %role_arn, share_arn = %change.share_arn,
                     "member role unavailable; no finding imported for this account");
-                ramguard::metrics::count(
-                    "findings-importer",
-                    "MemberRoleUnavailable",
-                    1,
-                    &[("account", &account), ("role", &role_arn)],
-                );
                 return Ok(ImportOutcome {
+                    member_role_unavailable: true,
                     ignored: Some(format!("member role {role_arn} unavailable")),
                     share_arn: change.share_arn.clone(),
                     account,
@@ -218,8 +214,8 @@ impl Importer {
             }
             Err(other) => return Err(other.into()),
         };
-        let ram = ramguard::aws::calls::ram(&target);
-        let securityhub = ramguard::aws::calls::securityhub(&target);
+        let ram = ramguard_aws::calls::ram(&target);
+        let securityhub = ramguard_aws::calls::securityhub(&target);
         let now_ms = now_millis();
         let now = finding::format_millis(now_ms);
         let share = Box::pin(ram_api::share(&ram, &change.share_arn)).await?;
@@ -234,10 +230,10 @@ impl Importer {
                     now: now.clone(),
                 };
                 // what the share exposes is read only when there are findings to tell it in
-                let exposure = if verdict.compliance == ramguard::Compliance::NonCompliant {
+                let exposure = if verdict.compliance == ramguard_core::Compliance::NonCompliant {
                     Box::pin(ram_api::exposure(&ram, &share.arn)).await?
                 } else {
-                    ramguard::Exposure::default()
+                    ramguard_core::Exposure::default()
                 };
                 (
                     finding::findings_for(share, &verdict, &ctx, &exposure),
@@ -333,5 +329,31 @@ impl Importer {
             "findings imported"
         );
         Ok(outcome)
+    }
+}
+
+impl Importer {
+    /// The importer as Lambda runs it, from the environment: `CONFIG_RULE_NAME` and the rule
+    /// parameters. An invalid value stops the function at start, naming the variable.
+    pub fn from_env(base: SdkConfig) -> Result<Importer, ramguard_lambda::Configuration> {
+        let params =
+            Parameters::from_env().map_err(|e| ramguard_lambda::Configuration(e.to_string()))?;
+        Ok(Importer::new(
+            base,
+            ramguard_aws::env_text("CONFIG_RULE_NAME"),
+            params,
+        ))
+    }
+}
+
+impl ramguard_lambda::Outcome for ImportOutcome {
+    fn metrics(&self, millis: u64) -> ramguard_aws::metrics::Invocation {
+        metrics(self, millis)
+    }
+}
+
+impl ramguard_lambda::Failure for ImportError {
+    fn error_type(&self) -> ErrorType {
+        ImportError::error_type(self)
     }
 }

@@ -1,54 +1,17 @@
-//! Lambda entry point: wires clients once and hands the importer to the runtime.
+//! Lambda entry point: the importer, built once from the environment, run by ramguard's one
+//! entry point.
 
 use std::sync::Arc;
 
-use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
-use ramguard::Parameters;
 use ramguard_findings_importer::Importer;
-use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    ramguard::logging::init();
-    let parameters = Parameters::from_env().map_err(|e| format!("configuration: {e}"))?;
-    let config = ramguard::aws::lambda_sdk_config().await;
-    let importer = Arc::new(Importer::new(
-        config,
-        ramguard::aws::env_text("CONFIG_RULE_NAME"),
-        parameters,
-    ));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+async fn main() -> Result<(), ramguard_lambda::Error> {
+    ramguard_aws::logging::init();
+    let importer = Arc::new(Importer::from_env(ramguard_aws::lambda_sdk_config().await)?);
+    ramguard_lambda::run("findings-importer", move |event, account| {
         let importer = importer.clone();
-        async move {
-            let account = ramguard::aws::own_account(&event.context.invoked_function_arn);
-            let started = std::time::Instant::now();
-            let calls_before = ramguard::aws::calls::counts();
-            match importer.handle(event.payload, &account).await {
-                Ok(outcome) => {
-                    ramguard_findings_importer::metrics(
-                        &outcome,
-                        started.elapsed().as_millis() as u64,
-                    )
-                    .aws_calls_since(calls_before)
-                    .emit();
-                    Ok(serde_json::to_value(outcome).map_err(|e| Diagnostic {
-                        error_type: "Internal".into(),
-                        error_message: format!("the result could not be serialized: {e}"),
-                    })?)
-                }
-                Err(err) => {
-                    let (error_type, error_message) = ramguard::failure::report(
-                        "findings-importer",
-                        err.error_type(),
-                        &err.to_string(),
-                    );
-                    Err(Diagnostic {
-                        error_type,
-                        error_message,
-                    })
-                }
-            }
-        }
-    }))
+        async move { importer.handle(event, &account).await }
+    })
     .await
 }

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use ramguard::finding::{findings_for, FindingContext};
-use ramguard::{
+use ramguard_core::finding::{findings_for, FindingContext};
+use ramguard_core::{
     evaluate, AssociationStatus, MemberAccount, OrgSnapshot, Parameters, PrincipalAssociation,
     ResourceShare, ShareStatus,
 };
@@ -51,8 +51,8 @@ fn rendered() -> Value {
         account: "111111111111".into(),
         now: "2026-11-23T10:00:01.250Z".into(),
     };
-    let exposure = ramguard::Exposure {
-        resources: vec![ramguard::SharedResource {
+    let exposure = ramguard_core::Exposure {
+        resources: vec![ramguard_core::SharedResource {
             arn: "arn:aws:ec2:us-east-1:111111111111:subnet/subnet-0123456789abcdef0".into(),
             resource_type: "ec2:Subnet".into(),
         }],

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ramguard::Parameters;
+use ramguard_core::Parameters;
 use ramguard_findings_importer::Importer;
 use ramguard_testkit::mutate::mutations;
 use ramguard_testkit::{compliance_change, World, OUTSIDER};

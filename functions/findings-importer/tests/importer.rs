@@ -1,11 +1,11 @@
 //! The findings importer against the stand-in, through the real SDK.
 
-use ramguard::aws::credentials::AccountAccess;
+use ramguard_aws::credentials::AccountAccess;
 use std::collections::BTreeMap;
 
 use aws_sdk_securityhub::types::AwsSecurityFinding;
-use ramguard::finding::GENERATOR_ID;
-use ramguard::Parameters;
+use ramguard_core::finding::GENERATOR_ID;
+use ramguard_core::Parameters;
 use ramguard_findings_importer::{ImportError, Importer};
 use ramguard_testkit::{
     compliance_change, create_share, Fault, World, OUTSIDER, REGION, TEST_ROLE,
@@ -24,7 +24,7 @@ fn change(account: &str, share_arn: &str, new: &str, old: Option<&str>) -> Value
 
 /// ramguard's findings for a share, through the importer's own adapter.
 async fn findings(hub: &aws_sdk_securityhub::Client, share_arn: &str) -> Vec<AwsSecurityFinding> {
-    ramguard::aws::securityhub::share_findings(hub, share_arn)
+    ramguard_aws::securityhub::share_findings(hub, share_arn)
         .await
         .expect("GetFindings")
 }
@@ -161,8 +161,8 @@ async fn imports_one_finding_per_outside_principal_and_updates_it_on_repeat() {
     assert_eq!(again_role.id, role.id);
     assert_eq!(again_role.created_at, role.created_at, "CreatedAt stays");
     assert!(
-        ramguard::finding::timestamp_millis(again_role.updated_at.as_deref().unwrap())
-            > ramguard::finding::timestamp_millis(role.updated_at.as_deref().unwrap()),
+        ramguard_core::finding::timestamp_millis(again_role.updated_at.as_deref().unwrap())
+            > ramguard_core::finding::timestamp_millis(role.updated_at.as_deref().unwrap()),
         "UpdatedAt moves forward"
     );
 }
@@ -616,7 +616,7 @@ async fn findings_say_which_sources_are_outside_what_a_policy_share_needs_and_re
             .types
             .as_ref()
             .unwrap()[0],
-        ramguard::finding::RETAINED_ACCESS_TYPE
+        ramguard_core::finding::RETAINED_ACCESS_TYPE
     );
     assert_eq!(
         f.severity

@@ -2,7 +2,7 @@
 //! in template.yaml allows), and every action of the list is used: least privilege, checked.
 //! One test in this binary, so the stand-in's call counts are this scenario's alone.
 
-use ramguard::Parameters;
+use ramguard_core::Parameters;
 use ramguard_findings_importer::Importer;
 use ramguard_testkit::{compliance_change, World, OUTSIDER, TEST_ROLE};
 

@@ -1,7 +1,7 @@
 //! The built `findings-importer` binary through the Lambda Runtime API (`cargo lambda watch` and
 //! `invoke`), with the events/ samples, against the stand-in.
 
-use ramguard::events::{self, Incoming};
+use ramguard_core::events::{self, Incoming};
 use ramguard_testkit::lambda::LambdaWatch;
 use ramguard_testkit::{repo_root, World, OUTSIDER};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ramguard::Parameters;
+use ramguard_core::Parameters;
 use ramguard_remediator::{Mode, Remediator, Settings};
 use ramguard_testkit::mutate::mutations;
 use ramguard_testkit::{compliance_change, custom_action, World, OUTSIDER, REGION};
@@ -34,7 +34,7 @@ async fn mutated_events_in_enforce_mode_never_touch_the_organization() {
         vec![json!({
             "Id": format!("{share}/principal/{OUTSIDER}"),
             "ProductArn": format!("arn:aws:securityhub:{REGION}:{mgmt}:product/{mgmt}/default"),
-            "GeneratorId": ramguard::finding::GENERATOR_ID,
+            "GeneratorId": ramguard_core::finding::GENERATOR_ID,
             "AwsAccountId": mgmt,
             "Region": REGION,
             "ProductFields": {"ramguard/ShareArn": share, "ramguard/Principal": OUTSIDER},

@@ -2,8 +2,8 @@
 //! role in template.yaml allows), and every action of the list is used: least privilege, checked.
 //! One test in this binary, so the stand-in's call counts are this scenario's alone.
 
-use ramguard::Parameters;
-use ramguard_remediator::{Mode, Remediator, Settings};
+use ramguard_core::Parameters;
+use ramguard_remediator::{Mode, Remediator, Settings, ShareOutcome};
 use ramguard_testkit::{compliance_change, World, OUTSIDER, TEST_ROLE};
 
 const RULE: &str = "ramguard-ram-shares";
@@ -35,7 +35,11 @@ async fn calls_exactly_the_listed_actions() {
         )
         .await
         .expect("remediate");
-    assert_eq!(report.shares[0].outcome, "remediated", "{report:?}");
+    assert_eq!(
+        report.shares[0].outcome,
+        ShareOutcome::Remediated,
+        "{report:?}"
+    );
     assert!(report.shares[0].restricted);
 
     world.standin.assert_calls_match_iam_actions("remediator");

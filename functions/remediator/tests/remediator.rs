@@ -1,11 +1,11 @@
 //! The remediator against the stand-in, through the real SDK.
 
-use ramguard::aws::credentials::AccountAccess;
+use ramguard_aws::credentials::AccountAccess;
 use std::collections::BTreeMap;
 
-use ramguard::aws::securityhub as hub;
-use ramguard::Parameters;
-use ramguard_remediator::{Mode, RemediationError, Remediator, Settings};
+use ramguard_aws::securityhub as hub;
+use ramguard_core::Parameters;
+use ramguard_remediator::{Mode, RemediationError, Remediator, Settings, ShareOutcome};
 use ramguard_testkit::{
     compliance_change, custom_action, Fault, ShareSpec, World, OUTSIDER, REGION, TEST_ROLE,
 };
@@ -130,7 +130,7 @@ async fn enforce_removes_only_the_outside_principals() {
         .await
         .expect("enforce");
     let share = &report.shares[0];
-    assert_eq!(share.outcome, "remediated", "{report:?}");
+    assert_eq!(share.outcome, ShareOutcome::Remediated, "{report:?}");
     let mut acted: Vec<&str> = share.actions.iter().map(|a| a.principal.as_str()).collect();
     acted.sort();
     let mut expected: Vec<&str> = m.outside.iter().map(String::as_str).collect();
@@ -183,7 +183,7 @@ async fn dry_run_changes_nothing_and_a_repeated_event_is_a_no_op() {
         .await
         .expect("dry-run");
     assert_eq!(report.mode, Mode::DryRun);
-    assert_eq!(report.shares[0].outcome, "planned");
+    assert_eq!(report.shares[0].outcome, ShareOutcome::Planned);
     assert_eq!(report.planned_removals, m.outside.len());
     assert!(report.shares[0]
         .actions
@@ -199,7 +199,7 @@ async fn dry_run_changes_nothing_and_a_repeated_event_is_a_no_op() {
     let calls = disassociate_calls(&world, &mgmt);
     assert_eq!(calls, m.outside.len() as u64, "one call per principal");
     let again = enforce.handle(event, &mgmt).await.expect("repeat");
-    assert_eq!(again.shares[0].outcome, "nothing-to-do");
+    assert_eq!(again.shares[0].outcome, ShareOutcome::NothingToDo);
     assert_eq!(disassociate_calls(&world, &mgmt), calls, "no second call");
     assert_eq!(associations(&ram, &m.share).await, after_first);
 }
@@ -220,7 +220,7 @@ async fn the_blast_radius_cap_holds() {
         .await
         .expect("over the cap is reported, not an error");
     assert_eq!(report.planned_removals, 4);
-    assert_eq!(report.shares[0].outcome, "over-cap");
+    assert_eq!(report.shares[0].outcome, ShareOutcome::OverCap);
     assert!(report.shares[0]
         .why
         .as_deref()
@@ -275,7 +275,7 @@ async fn exempt_shares_trusted_accounts_and_deleted_shares_are_left_alone() {
         .handle(non_compliant(&mgmt, &exempt), &mgmt)
         .await
         .unwrap();
-    assert_eq!(report.shares[0].outcome, "refused");
+    assert_eq!(report.shares[0].outcome, ShareOutcome::Refused);
     assert!(report.shares[0]
         .why
         .as_deref()
@@ -296,7 +296,7 @@ async fn exempt_shares_trusted_accounts_and_deleted_shares_are_left_alone() {
     assert_eq!(after[OUTSIDER], "ASSOCIATING", "the trusted account stays");
 
     let report = r.handle(non_compliant(&mgmt, &gone), &mgmt).await.unwrap();
-    assert_eq!(report.shares[0].outcome, "gone", "{report:?}");
+    assert_eq!(report.shares[0].outcome, ShareOutcome::Gone, "{report:?}");
     assert!(report.shares[0].actions.is_empty());
 }
 
@@ -320,7 +320,7 @@ async fn refused_disassociations_are_reported_and_throttling_is_retried() {
         .handle(non_compliant(&mgmt, &share), &mgmt)
         .await
         .expect("a refusal is reported, not retried");
-    assert_eq!(report.shares[0].outcome, "failed");
+    assert_eq!(report.shares[0].outcome, ShareOutcome::Failed);
     assert!(report.shares[0]
         .why
         .as_deref()
@@ -341,7 +341,7 @@ async fn refused_disassociations_are_reported_and_throttling_is_retried() {
         .handle(non_compliant(&mgmt, &share), &mgmt)
         .await
         .expect("throttling retried");
-    assert_eq!(report.shares[0].outcome, "remediated");
+    assert_eq!(report.shares[0].outcome, ShareOutcome::Remediated);
 
     // throttling beyond the retry budget fails the invocation so EventBridge retries it
     let other = world.share("busy", true, &[PENDING]).await;
@@ -420,7 +420,11 @@ async fn org_wide_acts_in_the_member_account_through_its_role() {
         .handle(event.clone(), &mgmt)
         .await
         .expect("a missing member role is not a failed invocation");
-    assert_eq!(report.shares[0].outcome, "refused", "{report:?}");
+    assert_eq!(
+        report.shares[0].outcome,
+        ShareOutcome::Refused,
+        "{report:?}"
+    );
     assert!(report.shares[0]
         .why
         .as_deref()
@@ -435,7 +439,11 @@ async fn org_wide_acts_in_the_member_account_through_its_role() {
     let mut s = settings(Mode::Enforce);
     s.params.execution_role_name = Some(TEST_ROLE.into());
     let report = remediator(&world, s).handle(event, &mgmt).await.unwrap();
-    assert_eq!(report.shares[0].outcome, "remediated", "{report:?}");
+    assert_eq!(
+        report.shares[0].outcome,
+        ShareOutcome::Remediated,
+        "{report:?}"
+    );
     let after = associations(&member_ram, &share).await;
     assert!(matches!(
         after[OUTSIDER].as_str(),
@@ -473,7 +481,7 @@ async fn the_custom_action_remediates_selected_findings_and_notes_them() {
         .expect("custom action");
     assert_eq!(report.trigger, "security-hub-custom-action");
     assert_eq!(report.shares.len(), 1);
-    assert_eq!(report.shares[0].outcome, "remediated");
+    assert_eq!(report.shares[0].outcome, ShareOutcome::Remediated);
     assert_eq!(report.shares[0].findings_noted, 1);
     let stored = hub::share_findings(&securityhub, &share_arn).await.unwrap();
     let note = stored[0].note.as_ref().expect("audit note");
@@ -553,7 +561,11 @@ async fn suspended_associations_are_removed_like_associated_ones() {
         )
         .await
         .unwrap();
-    assert_eq!(report.shares[0].outcome, "remediated", "{report:?}");
+    assert_eq!(
+        report.shares[0].outcome,
+        ShareOutcome::Remediated,
+        "{report:?}"
+    );
     assert_eq!(report.shares[0].actions[0].principal, OUTSIDER);
     let m: Value =
         serde_json::from_str(&ramguard_remediator::metrics(&report, 7).record()).unwrap();
@@ -587,7 +599,7 @@ async fn a_share_created_from_a_policy_is_refused_with_what_to_do() {
         .await
         .unwrap();
     let s = &report.shares[0];
-    assert_eq!(s.outcome, "refused", "{report:?}");
+    assert_eq!(s.outcome, ShareOutcome::Refused, "{report:?}");
     assert!(s
         .why
         .as_deref()
@@ -616,7 +628,7 @@ async fn permanent_errors_are_reported_and_a_failed_restriction_changes_the_outc
         .handle(non_compliant(&mgmt, &share), &mgmt)
         .await
         .expect("a permanent error is an outcome, not a failed invocation");
-    assert_eq!(report.shares[0].outcome, "failed");
+    assert_eq!(report.shares[0].outcome, ShareOutcome::Failed);
     assert!(report.shares[0]
         .why
         .as_deref()
@@ -637,7 +649,7 @@ async fn permanent_errors_are_reported_and_a_failed_restriction_changes_the_outc
         .await
         .unwrap();
     let r = &report.shares[0];
-    assert_eq!(r.outcome, "failed", "{report:?}");
+    assert_eq!(r.outcome, ShareOutcome::Failed, "{report:?}");
     assert!(!r.restricted);
     assert!(r
         .why

@@ -195,7 +195,7 @@ impl StandIn {
     /// unused).
     pub fn assert_calls_match_iam_actions(&self, function: &str) {
         let listed: std::collections::BTreeSet<String> =
-            ramguard::aws::iam_actions(function).into_iter().collect();
+            ramguard_aws::iam_actions(function).into_iter().collect();
         assert!(!listed.is_empty(), "no actions listed for {function}");
         assert_eq!(
             self.called_actions(),
@@ -286,8 +286,8 @@ impl StandIn {
     /// (the same assume-role path ramguard's org-wide mode uses).
     pub async fn config_for(&self, account: &str) -> SdkConfig {
         let base = self.sdk_config().await;
-        let role = ramguard::aws::credentials::member_role_arn("aws", account, TEST_ROLE);
-        ramguard::aws::credentials::assume_role(&base, &role, "ramguard-test").await
+        let role = ramguard_aws::credentials::member_role_arn("aws", account, TEST_ROLE);
+        ramguard_aws::credentials::assume_role(&base, &role, "ramguard-test").await
     }
 }
 
@@ -573,32 +573,36 @@ impl World {
     /// now (what the findings importer would have raised).
     pub async fn raise_findings(&self, account: &str, share_arn: &str) {
         let cfg = self.standin.config_for(account).await;
-        let org = ramguard::aws::organizations::load_snapshot(&self.organizations())
+        let org = ramguard_aws::organizations::load_snapshot(&self.organizations())
             .await
             .expect("org snapshot");
-        let share = ramguard::aws::ram::share(&aws_sdk_ram::Client::new(&cfg), share_arn)
+        let share = ramguard_aws::ram::share(&aws_sdk_ram::Client::new(&cfg), share_arn)
             .await
             .expect("GetResourceShares")
             .expect("the share");
-        let verdict = ramguard::evaluate(
+        let verdict = ramguard_core::evaluate(
             &share,
             &org,
-            &ramguard::Parameters::default(),
+            &ramguard_core::Parameters::default(),
             1_795_000_000,
         );
-        let ctx = ramguard::finding::FindingContext {
+        let ctx = ramguard_core::finding::FindingContext {
             partition: "aws".into(),
             region: REGION.into(),
             account: account.to_string(),
-            now: ramguard::finding::format_millis(1_795_000_000_000),
+            now: ramguard_core::finding::format_millis(1_795_000_000_000),
         };
-        let findings =
-            ramguard::finding::findings_for(&share, &verdict, &ctx, &ramguard::Exposure::default())
-                .iter()
-                .map(ramguard::aws::securityhub::to_sdk)
-                .collect();
+        let findings = ramguard_core::finding::findings_for(
+            &share,
+            &verdict,
+            &ctx,
+            &ramguard_core::Exposure::default(),
+        )
+        .iter()
+        .map(ramguard_aws::securityhub::to_sdk)
+        .collect();
         let report =
-            ramguard::aws::securityhub::import(&aws_sdk_securityhub::Client::new(&cfg), findings)
+            ramguard_aws::securityhub::import(&aws_sdk_securityhub::Client::new(&cfg), findings)
                 .await
                 .expect("BatchImportFindings");
         assert!(report.failed.is_empty(), "{report:?}");

@@ -268,12 +268,12 @@ async fn a_burst_of_changes_ends_judged_with_one_deferred_evaluation() {
     assert_eq!((started, deferred), (1, 1), "one start, one deferral");
     // SQS deduplicates across instances too: a second send of the same window is not delivered
     let again =
-        ramguard::deferral::DeferredEvaluation::new(&mgmt, REGION, RULE, "another instance");
+        ramguard_core::deferral::DeferredEvaluation::new(&mgmt, REGION, RULE, "another instance");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    ramguard::aws::sqs::defer(&sqs, &url, &again, now, WINDOW)
+    ramguard_aws::sqs::defer(&sqs, &url, &again, now, WINDOW)
         .await
         .expect("SendMessage");
 

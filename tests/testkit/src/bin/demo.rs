@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use aws_sdk_securityhub::types::AwsSecurityFinding;
-use ramguard::{classify, OutsideReason, Parameters, Placement, Principal};
+use ramguard_core::{classify, OutsideReason, Parameters, Placement, Principal};
 use ramguard_testkit::lambda::LambdaWatch;
 use ramguard_testkit::{compliance_results, repo_root, ShareSpec, World, OUTSIDER};
 use serde_json::{json, Value};
@@ -146,7 +146,7 @@ fn finding_text(raised: &AwsSecurityFinding, now: Option<&AwsSecurityFinding>) -
     format!("{label} {state}")
 }
 
-fn class(principal: &str, org: &ramguard::OrgSnapshot, params: &Parameters) -> String {
+fn class(principal: &str, org: &ramguard_core::OrgSnapshot, params: &Parameters) -> String {
     match classify(&Principal::parse(principal), org, params) {
         Placement::InOrg => "in org".into(),
         Placement::Trusted => "trusted".into(),
@@ -465,7 +465,7 @@ async fn run() -> Result<bool, String> {
     drop(watch);
     let final_findings = findings(&world).await;
 
-    let org = ramguard::aws::organizations::load_snapshot(&world.organizations())
+    let org = ramguard_aws::organizations::load_snapshot(&world.organizations())
         .await
         .map_err(|e| e.to_string())?;
     let mut rows = vec![[

@@ -69,9 +69,9 @@ impl Invocation {
     }
 
     /// The AWS calls (attempts, retries included) and throttled calls made since `before`, a
-    /// reading of [`crate::aws::calls::counts`] taken when the invocation started.
+    /// reading of [`crate::calls::counts`] taken when the invocation started.
     pub fn aws_calls_since(self, before: (u64, u64)) -> Invocation {
-        let (calls, throttles) = crate::aws::calls::counts();
+        let (calls, throttles) = crate::calls::counts();
         self.count("AwsCalls", calls.saturating_sub(before.0))
             .count("AwsThrottles", throttles.saturating_sub(before.1))
     }

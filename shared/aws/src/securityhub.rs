@@ -10,8 +10,8 @@ use aws_sdk_securityhub::types::{
     StringFilter, StringFilterComparison,
 };
 
-use crate::aws::AwsError;
-use crate::finding::{self, ExistingFinding, Finding, GENERATOR_ID};
+use crate::AwsError;
+use ramguard_core::finding::{self, ExistingFinding, Finding, GENERATOR_ID};
 
 /// BatchImportFindings limits.
 pub const MAX_FINDINGS_PER_CALL: usize = 100;

@@ -1,19 +1,20 @@
-//! ramguard's shared core: pure domain logic over plain types, and thin AWS adapters.
+//! ramguard's pure core: what a RAM share is, who is inside the organization, the verdict on a
+//! share, its findings and remediation plan, deferred evaluations and the events that carry them.
+//! Plain types and pure functions only: no AWS SDK, no async runtime, no Lambda runtime (the
+//! compiler keeps it so: none of them is a dependency of this crate).
 
-pub mod aws;
 pub mod deferral;
 pub mod earlier;
 pub mod evaluate;
 pub mod events;
-pub mod failure;
 pub mod finding;
-pub mod logging;
-pub mod metrics;
+pub mod judge;
 pub mod org;
 pub mod params;
 pub mod principal;
 pub mod remediate;
 pub mod share;
+pub mod text;
 
 pub use evaluate::{
     classify, evaluate, Compliance, ExternalPrincipal, OutsideReason, Placement, ShareVerdict,

@@ -2,7 +2,8 @@
 //! line per failure, and an `Errors` metric by class. Alarms, dead-letter triage and Lambda's own
 //! error metrics can then tell a bad event from an unreadable organization or throttling.
 
-use crate::aws::AwsError;
+use crate::AwsError;
+use ramguard_core::text::bounded;
 
 /// The class of a failed invocation (Lambda's `errorType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,8 +83,8 @@ pub fn of_aws(e: &AwsError) -> ErrorType {
 }
 
 /// The class of an account ramguard cannot act in.
-pub fn of_access(a: &crate::aws::credentials::AccountAccess) -> ErrorType {
-    use crate::aws::credentials::AccountAccess;
+pub fn of_access(a: &crate::credentials::AccountAccess) -> ErrorType {
+    use crate::credentials::AccountAccess;
     match a {
         AccountAccess::NoExecutionRole(_) => ErrorType::NoExecutionRole,
         AccountAccess::NotAMember { .. } => ErrorType::NotAMember,
@@ -100,17 +101,6 @@ pub fn of_access(a: &crate::aws::credentials::AccountAccess) -> ErrorType {
 
 /// The longest error message an invocation reports (inputs are echoed within it).
 pub const MAX_MESSAGE: usize = 512;
-
-/// `text` cut to `max` characters, marked when cut.
-pub fn bounded(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
 
 /// Reports a failed invocation: one ERROR log line (`error_type`, `error`), an `Errors` metric
 /// with the class, and the (errorType, errorMessage) pair for Lambda's Diagnostic.

@@ -3,22 +3,15 @@
 use aws_sdk_config::types::{ComplianceType, Evaluation};
 use aws_smithy_types::DateTime;
 
-use crate::aws::AwsError;
-use crate::earlier::EarlierResults;
-use crate::evaluate::Compliance;
+use ramguard_core::earlier::EarlierResults;
+use ramguard_core::evaluate::Compliance;
+use ramguard_core::events::is_rule_named;
+pub use ramguard_core::judge::{ShareEvaluation, MAX_EVALUATIONS_PER_CALL};
+
+use crate::AwsError;
 
 /// The resource type ramguard evaluates.
 pub const RESOURCE_TYPE: &str = "AWS::RAM::ResourceShare";
-/// PutEvaluations takes at most this many evaluations per call.
-pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
-
-/// One evaluation to report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShareEvaluation {
-    pub resource_id: String,
-    pub compliance: Compliance,
-    pub annotation: String,
-}
 
 fn compliance_type(c: Compliance) -> ComplianceType {
     match c {
@@ -174,17 +167,6 @@ pub async fn start_rule_evaluation(
     }
 }
 
-/// Whether `name` is ramguard's rule `base`: the rule itself (Account scope) or the copy an
-/// organization rule leaves in each account, `OrgConfigRule-<base>-<suffix>`.
-pub fn is_rule_named(name: &str, base: &str) -> bool {
-    name == base
-        || name
-            .strip_prefix("OrgConfigRule-")
-            .and_then(|rest| rest.strip_prefix(base))
-            .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|suffix| !suffix.is_empty())
-}
-
 /// The name the rule `base` has in the client's account: an organization rule is
 /// `OrgConfigRule-<base>-<suffix>` in every account it runs in, the management account included
 /// (https://docs.aws.amazon.com/config/latest/developerguide/config-rule-multi-account-deployment.html).
@@ -208,30 +190,4 @@ pub async fn find_rule_name(
         }
     }
     Ok(None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_rule_is_found_by_its_own_name_or_its_organization_copy() {
-        assert!(is_rule_named("ramguard-ram-shares", "ramguard-ram-shares"));
-        assert!(is_rule_named(
-            "OrgConfigRule-ramguard-ram-shares-a1b2c3d4",
-            "ramguard-ram-shares"
-        ));
-        assert!(!is_rule_named(
-            "OrgConfigRule-ramguard-ram-shares-",
-            "ramguard-ram-shares"
-        ));
-        assert!(!is_rule_named(
-            "OrgConfigRule-ramguard-ram-shares2-a1b2",
-            "ramguard-ram-shares"
-        ));
-        assert!(!is_rule_named(
-            "other-ramguard-ram-shares",
-            "ramguard-ram-shares"
-        ));
-    }
 }

@@ -48,7 +48,7 @@ impl DeferredEvaluation {
             account: account.into(),
             region: region.into(),
             rule: rule.into(),
-            reason: crate::failure::bounded(reason, 128),
+            reason: crate::text::bounded(reason, 128),
             attempt: 1,
         }
     }
@@ -86,7 +86,7 @@ pub fn window_seconds(value: Option<&str>) -> Result<u64, String> {
             .ok_or_else(|| {
                 format!(
                     "DEFERRED_EVALUATION_SECONDS {:?} is not a whole number from 1 to {MAX_WINDOW_SECONDS}",
-                    crate::failure::bounded(v, 32)
+                    crate::text::bounded(v, 32)
                 )
             }),
     }

@@ -1,8 +1,13 @@
-//! Thin adapters over the AWS SDK: each turns SDK calls into the plain types of this crate.
+//! ramguard's AWS edge: thin adapters that turn SDK calls into the core's plain types
+//! (`ramguard-core`), credentials for member accounts, call counting, the classes of AWS errors,
+//! metrics and logs.
 
 pub mod calls;
 pub mod config;
 pub mod credentials;
+pub mod failure;
+pub mod logging;
+pub mod metrics;
 pub mod organizations;
 pub mod ram;
 pub mod securityhub;
@@ -31,7 +36,7 @@ impl AwsError {
             Some(m) => m.to_string(),
             None => DisplayErrorContext(&err).to_string(),
         };
-        let message = crate::failure::bounded(&message, 300);
+        let message = ramguard_core::text::bounded(&message, 300);
         AwsError {
             operation,
             code: err.code().map(str::to_string),
@@ -51,10 +56,10 @@ macro_rules! collect_pages {
         let mut stream = $paginator.send();
         let mut items = Vec::new();
         while let Some(page) = stream.next().await {
-            let page = page.map_err(|e| $crate::aws::AwsError::from_sdk($op, e))?;
+            let page = page.map_err(|e| $crate::AwsError::from_sdk($op, e))?;
             items.extend(page.$field.unwrap_or_default());
         }
-        Ok::<_, $crate::aws::AwsError>(items)
+        Ok::<_, $crate::AwsError>(items)
     }};
 }
 

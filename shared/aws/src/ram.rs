@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
-use crate::aws::AwsError;
-use crate::share::{
+use crate::AwsError;
+use ramguard_core::share::{
     AssociationStatus, Exposure, PrincipalAssociation, ResourceShare, ShareStatus, SharedResource,
     SourceAssociation,
 };

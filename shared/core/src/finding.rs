@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::evaluate::{ExternalPrincipal, OutsideReason, ShareVerdict, VerdictReason};
 use crate::principal::PrincipalKind;
 use crate::share::{Exposure, ResourceShare};
+use crate::text::bounded;
 
 pub const SCHEMA_VERSION: &str = "2018-10-08";
 /// The GeneratorId of every ramguard finding: how earlier findings are found again.
@@ -114,15 +115,6 @@ pub(crate) fn sha256_hex(text: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max - 1).collect();
-    out.push('…');
-    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -332,7 +324,10 @@ fn build(
         share.name.as_str()
     };
     let mut other = BTreeMap::from([
-        ("shareName".to_string(), clip(&share.name, MAX_OTHER_VALUE)),
+        (
+            "shareName".to_string(),
+            bounded(&share.name, MAX_OTHER_VALUE),
+        ),
         ("shareOwner".to_string(), share.owner.clone()),
         (
             "allowExternalPrincipals".to_string(),
@@ -343,11 +338,11 @@ fn build(
     let (title, description, recommendation) = match subject {
         Subject::Principal(p) => {
             let kind = principal_kind_text(p.kind);
-            other.insert("principal".into(), clip(&p.entity, MAX_OTHER_VALUE));
+            other.insert("principal".into(), bounded(&p.entity, MAX_OTHER_VALUE));
             other.insert("principalKind".into(), p.kind.as_str().into());
             other.insert("associationStatus".into(), p.status.clone());
             other.insert("outsideReason".into(), p.reason.as_str().into());
-            product_fields.insert(FIELD_PRINCIPAL.into(), clip(&p.entity, 2047));
+            product_fields.insert(FIELD_PRINCIPAL.into(), bounded(&p.entity, 2047));
             let state = if p.is_pending() {
                 "has a pending invitation to"
             } else {
@@ -356,7 +351,7 @@ fn build(
             let on_behalf = if p.sources.is_empty() {
                 String::new()
             } else {
-                other.insert("outsideSources".into(), clip(&p.sources.join(", "), MAX_OTHER_VALUE));
+                other.insert("outsideSources".into(), bounded(&p.sources.join(", "), MAX_OTHER_VALUE));
                 format!(
                     " and may use it on behalf of sources outside the organization: {}",
                     p.sources.join(", ")
@@ -446,13 +441,13 @@ fn build(
         let types = exposure.resource_types();
         other.insert(
             "sharedResourceTypes".into(),
-            clip(&types.join(", "), MAX_OTHER_VALUE),
+            bounded(&types.join(", "), MAX_OTHER_VALUE),
         );
     }
     if !exposure.permissions.is_empty() {
         other.insert(
             "permissions".into(),
-            clip(&exposure.permissions.join(", "), MAX_OTHER_VALUE),
+            bounded(&exposure.permissions.join(", "), MAX_OTHER_VALUE),
         );
     }
     let mut resources = vec![Resource {
@@ -470,14 +465,14 @@ fn build(
         };
         resources.push(Resource {
             resource_type: "Other".into(),
-            id: clip(&r.arn, MAX_OTHER_VALUE),
+            id: bounded(&r.arn, MAX_OTHER_VALUE),
             partition: ctx.partition.clone(),
             region,
             details: ResourceDetails {
                 other: BTreeMap::from([
                     (
                         "ramResourceType".to_string(),
-                        clip(&r.resource_type, MAX_OTHER_VALUE),
+                        bounded(&r.resource_type, MAX_OTHER_VALUE),
                     ),
                     ("sharedBy".to_string(), share.arn.clone()),
                 ]),
@@ -502,11 +497,11 @@ fn build(
             },
             types: vec![finding_type(subject).into()],
         },
-        title: clip(&title, MAX_TITLE),
-        description: clip(&description, MAX_DESCRIPTION),
+        title: bounded(&title, MAX_TITLE),
+        description: bounded(&description, MAX_DESCRIPTION),
         remediation: Remediation {
             recommendation: Recommendation {
-                text: clip(&recommendation, MAX_RECOMMENDATION),
+                text: bounded(&recommendation, MAX_RECOMMENDATION),
                 url: RAM_DOC_URL.into(),
             },
         },
@@ -563,7 +558,7 @@ pub fn resolution(
     };
     let mut product_fields = BTreeMap::from([(FIELD_SHARE_ARN.to_string(), share_arn.to_string())]);
     if let Some(p) = &prev.principal {
-        product_fields.insert(FIELD_PRINCIPAL.into(), clip(p, 2047));
+        product_fields.insert(FIELD_PRINCIPAL.into(), bounded(p, 2047));
     }
     let kind = if retained {
         RETAINED_ACCESS_TYPE
@@ -591,8 +586,8 @@ pub fn resolution(
             },
             types: vec![kind.into()],
         },
-        title: clip(&title, MAX_TITLE),
-        description: clip(&description, MAX_DESCRIPTION),
+        title: bounded(&title, MAX_TITLE),
+        description: bounded(&description, MAX_DESCRIPTION),
         remediation: Remediation {
             recommendation: Recommendation {
                 text: "No action needed: the share no longer reaches outside the organization in this way.".into(),
@@ -643,20 +638,16 @@ pub fn next_updated_at(now: &str, previous: &str) -> String {
 
 /// Milliseconds since the epoch of an ASFF (RFC 3339) timestamp.
 pub fn timestamp_millis(text: &str) -> Option<i64> {
-    use aws_smithy_types::date_time::{DateTime, Format};
-    let t = DateTime::from_str(text, Format::DateTime).ok()?;
-    t.to_millis().ok()
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, the one timestamp form ramguard writes.
 pub fn format_millis(millis: i64) -> String {
-    use aws_smithy_types::date_time::{DateTime, Format};
-    let secs = millis.div_euclid(1000);
-    let ms = millis.rem_euclid(1000);
-    let whole = DateTime::from_secs(secs)
-        .fmt(Format::DateTime)
-        .unwrap_or_default();
-    format!("{}.{ms:03}Z", whole.trim_end_matches('Z'))
+    chrono::DateTime::from_timestamp_millis(millis)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
 }
 
 /// Matches the findings a share calls for with the ones Security Hub already holds: an existing

@@ -1,7 +1,7 @@
-//! SQS: deferred evaluations onto their FIFO queue (see [`crate::deferral`]).
+//! SQS: deferred evaluations onto their FIFO queue (see [`ramguard_core::deferral`]).
 
-use crate::aws::AwsError;
-use crate::deferral::DeferredEvaluation;
+use crate::AwsError;
+use ramguard_core::deferral::DeferredEvaluation;
 
 /// Sends a deferred evaluation. A second one for the same group and window within SQS's
 /// five-minute deduplication interval is accepted and not delivered.

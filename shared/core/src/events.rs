@@ -24,8 +24,8 @@ pub enum EventError {
 fn bad(field: &str, problem: impl Into<String>) -> EventError {
     // inputs are echoed in problems: keep what an error message carries bounded
     EventError::Field {
-        field: crate::failure::bounded(field, 100),
-        problem: crate::failure::bounded(&problem.into(), 300),
+        field: crate::text::bounded(field, 100),
+        problem: crate::text::bounded(&problem.into(), 300),
     }
 }
 
@@ -262,7 +262,18 @@ fn custom_action(event: &Value) -> Result<CustomAction, EventError> {
 /// Whether a rule name is ramguard's rule: the configured name, or its member-account form
 /// `OrgConfigRule-<name>-<suffix>` (organization rules). Without a configured name, any rule.
 pub fn is_our_rule(event_rule: &str, configured: Option<&str>) -> bool {
-    configured.is_none_or(|name| crate::aws::config::is_rule_named(event_rule, name))
+    configured.is_none_or(|name| is_rule_named(event_rule, name))
+}
+
+/// Whether `name` is ramguard's rule `base`: the rule itself (Account scope) or the copy an
+/// organization rule leaves in each account, `OrgConfigRule-<base>-<suffix>`.
+pub fn is_rule_named(name: &str, base: &str) -> bool {
+    name == base
+        || name
+            .strip_prefix("OrgConfigRule-")
+            .and_then(|rest| rest.strip_prefix(base))
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|suffix| !suffix.is_empty())
 }
 
 #[cfg(test)]
@@ -357,5 +368,26 @@ mod tests {
         ));
         assert!(!is_our_rule("other", Some("ramguard")));
         assert!(is_our_rule("other", None));
+    }
+
+    #[test]
+    fn the_rule_is_found_by_its_own_name_or_its_organization_copy() {
+        assert!(is_rule_named("ramguard-ram-shares", "ramguard-ram-shares"));
+        assert!(is_rule_named(
+            "OrgConfigRule-ramguard-ram-shares-a1b2c3d4",
+            "ramguard-ram-shares"
+        ));
+        assert!(!is_rule_named(
+            "OrgConfigRule-ramguard-ram-shares-",
+            "ramguard-ram-shares"
+        ));
+        assert!(!is_rule_named(
+            "OrgConfigRule-ramguard-ram-shares2-a1b2",
+            "ramguard-ram-shares"
+        ));
+        assert!(!is_rule_named(
+            "other-ramguard-ram-shares",
+            "ramguard-ram-shares"
+        ));
     }
 }

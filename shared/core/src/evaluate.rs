@@ -1,12 +1,10 @@
 //! Classification of principals against the organization and the verdict for a share.
 
-use aws_smithy_types::date_time::Format;
-use aws_smithy_types::DateTime;
-
 use crate::org::OrgSnapshot;
 use crate::params::{Parameters, ServicePrincipals};
 use crate::principal::{Principal, PrincipalKind};
 use crate::share::{AssociationStatus, ResourceShare};
+use crate::text::bounded;
 
 /// Where a principal stands relative to the organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -301,8 +299,8 @@ pub fn exemption(value: Option<&str>, now: i64) -> Exemption {
     } else {
         value.to_string()
     };
-    match DateTime::from_str(&stamp, Format::DateTime) {
-        Ok(until) if until.secs() > now => Exemption::Until(value.to_string()),
+    match chrono::DateTime::parse_from_rfc3339(&stamp) {
+        Ok(until) if until.timestamp() > now => Exemption::Until(value.to_string()),
         Ok(_) => Exemption::Expired(value.to_string()),
         Err(_) => Exemption::Invalid(value.to_string()),
     }
@@ -357,11 +355,7 @@ pub fn outside_annotation(external: &[ExternalPrincipal]) -> String {
     } else if shown < external.len() {
         body.push_str(&format!(" … +{} more", external.len() - shown));
     }
-    truncate(&(head + &body))
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(ANNOTATION_MAX).collect()
+    bounded(&(head + &body), ANNOTATION_MAX)
 }
 
 /// Judges one share against the organization.
@@ -389,7 +383,7 @@ pub fn evaluate(
                 reason,
                 external,
                 flag_mismatches: mismatches,
-                annotation: truncate(&annotation),
+                annotation: bounded(&annotation, ANNOTATION_MAX),
                 exemption_warning: exemption_warning.clone(),
             }
         };
