@@ -11,22 +11,25 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_smithy_types::DateTime;
 use ramguard_aws::config::{self as config_api, ShareEvaluation, RESOURCE_TYPE};
-use ramguard_aws::credentials::{AccountAccess, AccountConfigs};
-use ramguard_aws::failure::{self, ErrorType};
+use ramguard_aws::credentials::AccountConfigs;
+use ramguard_aws::failure::ErrorType;
 use ramguard_aws::organizations::OrgCache;
-use ramguard_aws::{ram as ram_api, AwsError};
-use ramguard_core::params::ParameterError;
-use ramguard_core::principal::is_account_id;
+use ramguard_aws::ram as ram_api;
 use ramguard_core::text::bounded;
 use ramguard_core::{evaluate, Compliance, OrgSnapshot, Parameters};
 use ramguard_lambda::Configuration;
 use serde_json::Value;
-use tracing::{info, warn};
+use tracing::info;
 
+mod error;
 mod near_real_time;
 mod outcome;
 mod rule_event;
 mod sweep;
+
+pub use error::RuleError;
+use outcome::skip_or_fail;
+use rule_event::now_secs;
 
 use rule_event::{ordering_timestamp, share_arn, ConfigurationItem, RuleInvocation, RuleTrigger};
 
@@ -35,35 +38,6 @@ pub use near_real_time::{
 };
 pub use outcome::{metrics, BatchItemFailure, RuleOutcome, VerdictSummary, MAX_VERDICTS_IN_RESULT};
 pub use sweep::{sweep_concurrency, DEFAULT_SWEEP_CONCURRENCY, MAX_SWEEP_CONCURRENCY};
-
-/// Why an invocation failed. Nothing is reported to Config when it does.
-#[derive(Debug, thiserror::Error)]
-pub enum RuleError {
-    // inputs are echoed in these messages (serde's included): bounded
-    #[error("bad event: {}", bounded(.0, 400))]
-    BadEvent(String),
-    #[error("bad rule parameters: {}", bounded(&.0.to_string(), 400))]
-    Parameters(#[from] ParameterError),
-    #[error("cannot read the organization, so no share is judged: {0}")]
-    OrgSnapshot(AwsError),
-    #[error(transparent)]
-    Access(#[from] AccountAccess),
-    #[error(transparent)]
-    Aws(#[from] AwsError),
-}
-
-impl RuleError {
-    /// The failure class Lambda reports as `errorType`.
-    pub fn error_type(&self) -> ErrorType {
-        match self {
-            RuleError::BadEvent(_) => ErrorType::BadEvent,
-            RuleError::Parameters(_) => ErrorType::BadParameters,
-            RuleError::OrgSnapshot(_) => ErrorType::OrganizationUnreadable,
-            RuleError::Access(a) => failure::of_access(a),
-            RuleError::Aws(e) => failure::of_aws(e),
-        }
-    }
-}
 
 /// The rule's long-lived state: the function's own SDK configuration, clients built once, the
 /// org snapshot cache and member-account configurations.
@@ -82,10 +56,6 @@ pub struct RuleHandler {
     pub sweep_concurrency: usize,
     /// Where refused near-real-time starts wait.
     pub deferral: Deferral,
-}
-
-pub(crate) fn now_secs() -> i64 {
-    DateTime::from(std::time::SystemTime::now()).secs()
 }
 
 impl RuleHandler {
@@ -263,41 +233,6 @@ impl RuleHandler {
                 }])
             }
         }
-    }
-}
-
-/// An account the function cannot act in: a missing member role is answered with one warning,
-/// a metric and a successful invocation (retrying cannot create the role; the next scheduled
-/// run after the StackSet reaches the account covers it); everything else fails the invocation.
-pub(crate) fn skip_or_fail(
-    access: AccountAccess,
-    mut outcome: RuleOutcome,
-    rule_name: &str,
-) -> Result<RuleOutcome, RuleError> {
-    match access {
-        AccountAccess::MemberRoleUnavailable {
-            ref account,
-            ref role_arn,
-            ..
-        } => {
-            warn!(account = %account, role = %role_arn, rule = %rule_name, error = %access,
-                "member role unavailable; nothing evaluated in this account");
-            outcome.member_role_unavailable = true;
-            outcome.skipped = Some(format!("member role {role_arn} unavailable"));
-            Ok(outcome)
-        }
-        other => Err(other.into()),
-    }
-}
-
-pub(crate) fn check_account_id(account: &str, field: &str) -> Result<(), RuleError> {
-    if is_account_id(account) {
-        Ok(())
-    } else {
-        let shown: String = account.chars().take(40).collect();
-        Err(RuleError::BadEvent(format!(
-            "{field} {shown:?} is not a 12-digit account ID"
-        )))
     }
 }
 

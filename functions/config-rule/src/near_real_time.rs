@@ -14,8 +14,11 @@ use ramguard_core::text::bounded;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
+use crate::error::{check_account_id, RuleError};
+use crate::outcome::skip_or_fail;
 use crate::outcome::RuleOutcome;
-use crate::{check_account_id, now_secs, skip_or_fail, RuleError, RuleHandler};
+use crate::rule_event::now_secs;
+use crate::RuleHandler;
 
 /// The RAM API calls (CloudTrail event names) that ask for an evaluation right away.
 pub const NEAR_REAL_TIME_EVENTS: [&str; 4] = [

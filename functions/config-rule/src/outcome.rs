@@ -1,8 +1,11 @@
 //! What an invocation did: the Lambda's result, its metrics, one log line per verdict.
 
+use ramguard_aws::credentials::AccountAccess;
 use ramguard_core::{Compliance, ShareVerdict};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
+
+use crate::error::RuleError;
 
 /// The most NON_COMPLIANT shares an invocation's result lists.
 pub const MAX_VERDICTS_IN_RESULT: usize = 100;
@@ -163,4 +166,28 @@ pub(crate) fn log_verdict(v: &ShareVerdict) {
         outside_count = outside.len(),
         "verdict"
     );
+}
+
+/// An account the function cannot act in: a missing member role is answered with one warning,
+/// a metric and a successful invocation (retrying cannot create the role; the next scheduled
+/// run after the StackSet reaches the account covers it); everything else fails the invocation.
+pub(crate) fn skip_or_fail(
+    access: AccountAccess,
+    mut outcome: RuleOutcome,
+    rule_name: &str,
+) -> Result<RuleOutcome, RuleError> {
+    match access {
+        AccountAccess::MemberRoleUnavailable {
+            ref account,
+            ref role_arn,
+            ..
+        } => {
+            warn!(account = %account, role = %role_arn, rule = %rule_name, error = %access,
+                "member role unavailable; nothing evaluated in this account");
+            outcome.member_role_unavailable = true;
+            outcome.skipped = Some(format!("member role {role_arn} unavailable"));
+            Ok(outcome)
+        }
+        other => Err(other.into()),
+    }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tracing::warn;
 
-use crate::{check_account_id, RuleError};
+use crate::error::{check_account_id, RuleError};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -169,4 +169,8 @@ pub(crate) fn share_arn(item: &ConfigurationItem, partition: &str) -> Result<Str
             "configuration item {id} has neither an ARN nor a Region and account"
         ))),
     }
+}
+
+pub(crate) fn now_secs() -> i64 {
+    DateTime::from(std::time::SystemTime::now()).secs()
 }

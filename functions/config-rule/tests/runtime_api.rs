@@ -204,4 +204,14 @@ async fn failures_come_back_with_their_class_as_error_type() {
         .rule_event(json!({"account": account, "ruleName": RULE}));
     let err = watch.invoke("config-rule", &event).unwrap_err();
     assert!(err.contains("Throttled"), "{err}");
+    // JSON nested deeper than the JSON reader's limit: read by ramguard, a BadEvent, never the
+    // runtime's own deserialization error
+    let mut nested = json!(1);
+    for _ in 0..200 {
+        nested = json!([nested]);
+    }
+    let nested = json!({"invokingEvent": nested});
+    let err = watch.invoke("config-rule", &nested).unwrap_err();
+    assert!(err.contains("BadEvent"), "{err}");
+    assert!(!err.contains("DeserializeError"), "{err}");
 }

@@ -175,12 +175,13 @@ impl Importer {
         Box::pin(self.reconcile(&change, own_account)).await
     }
 
+    /// Reconciles a share's findings with its live verdict: judge the share as it is now, read
+    /// the findings Security Hub holds for it, import what is called for and resolve the rest.
     async fn reconcile(
         &self,
         change: &ComplianceChange,
         own_account: &str,
     ) -> Result<ImportOutcome, ImportError> {
-        let partition = change.share_arn.split(':').nth(1).unwrap_or("aws");
         let org = Box::pin(self.org_cache.get(
             &self.organizations,
             Duration::from_secs(self.params.org_cache_ttl_seconds),
@@ -216,27 +217,66 @@ impl Importer {
         };
         let ram = ramguard_aws::calls::ram(&target);
         let securityhub = ramguard_aws::calls::securityhub(&target);
-        let now_ms = now_millis();
-        let now = finding::format_millis(now_ms);
-        let share = Box::pin(ram_api::share(&ram, &change.share_arn)).await?;
+        let ctx = FindingContext {
+            partition: change
+                .share_arn
+                .split(':')
+                .nth(1)
+                .unwrap_or("aws")
+                .to_string(),
+            region: change.region.clone(),
+            account: change.account.clone(),
+            now: finding::format_millis(now_millis()),
+        };
+        let (share, desired, live) = self.judge_live(&ram, change, &org, &ctx).await?;
+        let existing_sdk = Box::pin(hub::share_findings(&securityhub, &change.share_arn)).await?;
+        let existing: Vec<_> = existing_sdk.iter().map(hub::existing).collect();
+        let plan = finding::reconcile(desired, &existing, &ctx.now);
+        let mut outcome = ImportOutcome {
+            share_arn: change.share_arn.clone(),
+            account: change.account.clone(),
+            event_compliance: change.compliance.clone(),
+            live_compliance: live,
+            ..Default::default()
+        };
+        let name = share.as_ref().map(|s| s.name.as_str());
+        let batch = batch_of(&plan, &existing, change, name, &ctx, &mut outcome);
+        if batch.is_empty() {
+            info!(share_arn = %change.share_arn, already_resolved = plan.already_resolved, "nothing to import");
+            return Ok(outcome);
+        }
+        let report = Box::pin(hub::import(&securityhub, batch)).await?;
+        imported(report, change, outcome)
+    }
+
+    /// The share as RAM holds it now, the findings its verdict calls for, and that verdict
+    /// (NOT_APPLICABLE when the share is gone): the live share wins over the event.
+    async fn judge_live(
+        &self,
+        ram: &aws_sdk_ram::Client,
+        change: &ComplianceChange,
+        org: &ramguard_core::OrgSnapshot,
+        ctx: &FindingContext,
+    ) -> Result<
+        (
+            Option<ramguard_core::ResourceShare>,
+            Vec<finding::Finding>,
+            String,
+        ),
+        ImportError,
+    > {
+        let share = Box::pin(ram_api::share(ram, &change.share_arn)).await?;
         let (desired, live) = match &share {
             None => (Vec::new(), "NOT_APPLICABLE".to_string()),
             Some(share) => {
-                let verdict = evaluate(share, &org, &self.params, now_ms / 1000);
-                let ctx = FindingContext {
-                    partition: partition.to_string(),
-                    region: change.region.clone(),
-                    account: change.account.clone(),
-                    now: now.clone(),
-                };
-                // what the share exposes is read only when there are findings to tell it in
+                let verdict = evaluate(share, org, &self.params, now_millis() / 1000);
                 let exposure = if verdict.compliance == ramguard_core::Compliance::NonCompliant {
-                    Box::pin(ram_api::exposure(&ram, &share.arn)).await?
+                    Box::pin(ram_api::exposure(ram, &share.arn)).await?
                 } else {
                     ramguard_core::Exposure::default()
                 };
                 (
-                    finding::findings_for(share, &verdict, &ctx, &exposure),
+                    finding::findings_for(share, &verdict, ctx, &exposure),
                     verdict.compliance.as_str().to_string(),
                 )
             }
@@ -249,86 +289,7 @@ impl Importer {
                 "the event and the live share disagree; findings follow the live share"
             );
         }
-        let existing_sdk = Box::pin(hub::share_findings(&securityhub, &change.share_arn)).await?;
-        let existing: Vec<_> = existing_sdk.iter().map(hub::existing).collect();
-        let plan = finding::reconcile(desired, &existing, &now);
-        let mut outcome = ImportOutcome {
-            share_arn: change.share_arn.clone(),
-            account: change.account.clone(),
-            event_compliance: change.compliance.clone(),
-            live_compliance: live,
-            ..Default::default()
-        };
-        let mut batch = Vec::new();
-        for f in &plan.import {
-            info!(
-                share_arn = %change.share_arn,
-                principal = f.product_fields.get(finding::FIELD_PRINCIPAL).map(String::as_str).unwrap_or("(share)"),
-                finding_id = %f.id,
-                severity = f.finding_provider_fields.severity.label.as_str(),
-                "finding open"
-            );
-            outcome.imported.push(f.id.clone());
-            batch.push(hub::to_sdk(f));
-        }
-        let ctx = FindingContext {
-            partition: partition.to_string(),
-            region: change.region.clone(),
-            account: change.account.clone(),
-            now: now.clone(),
-        };
-        for (id, updated_at) in &plan.resolve {
-            let Some(prev) = existing.iter().find(|f| &f.id == id) else {
-                continue;
-            };
-            info!(
-                share_arn = %change.share_arn,
-                principal = prev.principal.as_deref().unwrap_or("(share)"),
-                finding_id = %id,
-                "finding resolved: the principal no longer reaches the share"
-            );
-            outcome.resolved.push(id.clone());
-            let name = share.as_ref().map(|s| s.name.as_str());
-            batch.push(hub::to_sdk(&finding::resolution(
-                prev,
-                &change.share_arn,
-                name,
-                &ctx,
-                updated_at,
-            )));
-        }
-        if batch.is_empty() {
-            info!(share_arn = %change.share_arn, already_resolved = plan.already_resolved, "nothing to import");
-            return Ok(outcome);
-        }
-        let report = Box::pin(hub::import(&securityhub, batch)).await?;
-        outcome.batch_import_calls = report.calls;
-        if !report.failed.is_empty() {
-            for f in &report.failed {
-                error!(share_arn = %change.share_arn, finding_id = %f.id, error_code = %f.code, error = %f.message, "finding not imported");
-            }
-            outcome
-                .imported
-                .retain(|id| !report.failed.iter().any(|f| &f.id == id));
-            outcome
-                .resolved
-                .retain(|id| !report.failed.iter().any(|f| &f.id == id));
-            return Err(ImportError::FailedFindings {
-                share_arn: change.share_arn.clone(),
-                failed: report.failed,
-            });
-        }
-        if report.retried > 0 {
-            warn!(share_arn = %change.share_arn, retried = report.retried, "some findings were imported on a later attempt");
-        }
-        info!(
-            share_arn = %change.share_arn,
-            imported = outcome.imported.len(),
-            resolved = outcome.resolved.len(),
-            calls = report.calls,
-            "findings imported"
-        );
-        Ok(outcome)
+        Ok((share, desired, live))
     }
 }
 
@@ -356,4 +317,84 @@ impl ramguard_lambda::Failure for ImportError {
     fn error_type(&self) -> ErrorType {
         ImportError::error_type(self)
     }
+}
+
+/// The findings to send: those the verdict calls for, and resolutions of those no longer called
+/// for, one log line each.
+fn batch_of(
+    plan: &finding::Reconciliation,
+    existing: &[finding::ExistingFinding],
+    change: &ComplianceChange,
+    share_name: Option<&str>,
+    ctx: &FindingContext,
+    outcome: &mut ImportOutcome,
+) -> Vec<aws_sdk_securityhub::types::AwsSecurityFinding> {
+    let mut batch = Vec::new();
+    for f in &plan.import {
+        info!(
+            share_arn = %change.share_arn,
+            principal = f.product_fields.get(finding::FIELD_PRINCIPAL).map(String::as_str).unwrap_or("(share)"),
+            finding_id = %f.id,
+            severity = f.finding_provider_fields.severity.label.as_str(),
+            "finding open"
+        );
+        outcome.imported.push(f.id.clone());
+        batch.push(hub::to_sdk(f));
+    }
+    for (id, updated_at) in &plan.resolve {
+        let Some(prev) = existing.iter().find(|f| &f.id == id) else {
+            continue;
+        };
+        info!(
+            share_arn = %change.share_arn,
+            principal = prev.principal.as_deref().unwrap_or("(share)"),
+            finding_id = %id,
+            "finding resolved: the principal no longer reaches the share"
+        );
+        outcome.resolved.push(id.clone());
+        batch.push(hub::to_sdk(&finding::resolution(
+            prev,
+            &change.share_arn,
+            share_name,
+            ctx,
+            updated_at,
+        )));
+    }
+    batch
+}
+
+/// The outcome of an import: every finding Security Hub refused is reported with its reason
+/// and fails the invocation; the rest is counted.
+fn imported(
+    report: hub::ImportReport,
+    change: &ComplianceChange,
+    mut outcome: ImportOutcome,
+) -> Result<ImportOutcome, ImportError> {
+    outcome.batch_import_calls = report.calls;
+    if !report.failed.is_empty() {
+        for f in &report.failed {
+            error!(share_arn = %change.share_arn, finding_id = %f.id, error_code = %f.code, error = %f.message, "finding not imported");
+        }
+        outcome
+            .imported
+            .retain(|id| !report.failed.iter().any(|f| &f.id == id));
+        outcome
+            .resolved
+            .retain(|id| !report.failed.iter().any(|f| &f.id == id));
+        return Err(ImportError::FailedFindings {
+            share_arn: change.share_arn.clone(),
+            failed: report.failed,
+        });
+    }
+    if report.retried > 0 {
+        warn!(share_arn = %change.share_arn, retried = report.retried, "some findings were imported on a later attempt");
+    }
+    info!(
+        share_arn = %change.share_arn,
+        imported = outcome.imported.len(),
+        resolved = outcome.resolved.len(),
+        calls = report.calls,
+        "findings imported"
+    );
+    Ok(outcome)
 }

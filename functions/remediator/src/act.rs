@@ -13,8 +13,11 @@ use tracing::{error, info, warn};
 use crate::report::{Action, ShareOutcome, ShareReport};
 use crate::settings::Mode;
 use crate::{is_permanent, now, Planned, Remediator, RetryableFailure, Target};
+use ramguard_core::ResourceShare;
 
 impl Remediator {
+    /// Acts on one planned share: the plan's checks (each may end it with its outcome), then in
+    /// enforce mode the removals, the read-back, the restriction and the audit note.
     pub(crate) async fn execute(
         &self,
         planned: Planned,
@@ -22,28 +25,45 @@ impl Remediator {
         over_cap: bool,
         retryable: &mut Vec<RetryableFailure>,
     ) -> ShareReport {
+        let mut report = ShareReport::for_target(&planned.target);
+        let Some((config, share, plan, target)) = self.checked(planned, over_cap, &mut report)
+        else {
+            return report;
+        };
+        let ram = ramguard_aws::calls::ram(&config);
+        let failures = self
+            .remove(&ram, &share, &plan, event_id, retryable, &mut report)
+            .await;
+        let restricted = failures.is_empty()
+            && self
+                .restrict(&ram, &share, &plan, event_id, retryable, &mut report)
+                .await;
+        // a refused restriction has said its outcome; otherwise the actions say it
+        if restricted || !failures.is_empty() {
+            self.conclude(&failures, &plan, &mut report);
+        }
+        report.findings_noted = Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
+        report
+    }
+
+    /// The plan's checks before anything is removed. None when they end the share's report:
+    /// no member role, gone, refused, nothing to do, over the cap, or dry-run.
+    fn checked(
+        &self,
+        planned: Planned,
+        over_cap: bool,
+        report: &mut ShareReport,
+    ) -> Option<(SdkConfig, ResourceShare, RemediationPlan, Target)> {
         let Planned {
             target,
             config,
             found,
         } = planned;
         let mode = self.settings.mode;
-        let mut report = ShareReport {
-            share_arn: target.share_arn.clone(),
-            account: target.account.clone(),
-            outcome: ShareOutcome::Planned,
-            why: None,
-            actions: Vec::new(),
-            kept: Vec::new(),
-            restricted: false,
-            findings_noted: 0,
-            member_role_unavailable: false,
-        };
-        let gone = |mut report: ShareReport, why: String| {
+        let mut gone = |why: String| {
             info!(share_arn = %target.share_arn, mode = mode.as_str(), why = %why, "share gone; nothing to do");
             report.outcome = ShareOutcome::Gone;
             report.why = Some(why);
-            report
         };
         let config = match config {
             Ok(config) => config,
@@ -51,14 +71,16 @@ impl Remediator {
                 report.member_role_unavailable = true;
                 report.outcome = ShareOutcome::Refused;
                 report.why = Some(why);
-                return report;
+                return None;
             }
         };
         let Some((share, plan)) = found else {
-            return gone(report, "the share no longer exists".into());
+            gone("the share no longer exists".into());
+            return None;
         };
         if let Some(refusal @ remediate::Refusal::ShareGone { .. }) = &plan.refusal {
-            return gone(report, refusal.describe());
+            gone(refusal.describe());
+            return None;
         }
         report.kept = plan.kept.clone();
         for k in &plan.kept {
@@ -68,24 +90,17 @@ impl Remediator {
             info!(share_arn = %share.arn, mode = mode.as_str(), why = %refusal.describe(), "share left alone");
             report.outcome = ShareOutcome::Refused;
             report.why = Some(refusal.describe());
-            return report;
+            return None;
         }
         if plan.removals.is_empty() && !plan.restrict_share {
             info!(share_arn = %share.arn, mode = mode.as_str(), "no principal outside the organization to remove");
             report.outcome = ShareOutcome::NothingToDo;
-            return report;
+            return None;
         }
-        let action = |r: &remediate::PlannedRemoval, after: &str, verified| Action {
-            principal: r.principal.clone(),
-            kind: r.kind.as_str().into(),
-            before: r.status_before.clone(),
-            after: after.into(),
-            verified,
-        };
         let unchanged = || -> Vec<Action> {
             plan.removals
                 .iter()
-                .map(|r| action(r, "unchanged", false))
+                .map(|r| Action::of(r, "unchanged", false))
                 .collect()
         };
         if over_cap {
@@ -95,7 +110,7 @@ impl Remediator {
                 self.settings.max_principals_per_run
             ));
             report.actions = unchanged();
-            return report;
+            return None;
         }
         if mode == Mode::DryRun {
             for r in &plan.removals {
@@ -103,110 +118,138 @@ impl Remediator {
             }
             report.outcome = ShareOutcome::Planned;
             report.actions = unchanged();
-            return report;
+            return None;
         }
-        let ram = ramguard_aws::calls::ram(&config);
+        Some((config, share, plan, target))
+    }
+
+    /// Removes the planned principals one by one and reads the share back: each principal's
+    /// action in the report; the principals RAM refused, with the error.
+    async fn remove(
+        &self,
+        ram: &aws_sdk_ram::Client,
+        share: &ResourceShare,
+        plan: &RemediationPlan,
+        event_id: &str,
+        retryable: &mut Vec<RetryableFailure>,
+        report: &mut ShareReport,
+    ) -> BTreeMap<String, AwsError> {
         let (answered, failures) = self
-            .disassociate_each(&ram, &share.arn, &plan, event_id, retryable)
+            .disassociate_each(ram, &share.arn, plan, event_id, retryable)
             .await;
-        if !plan.removals.is_empty() {
-            let verified = self
-                .verify_removals(&ram, &share.arn, &plan, &answered, &failures)
-                .await;
-            for (r, v) in plan.removals.iter().zip(verified) {
-                if let Some(e) = failures.get(&r.principal) {
-                    error!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = "failed", error = %e, mode = "enforce", "principal not removed");
-                    report.actions.push(action(r, "failed", false));
-                } else if v.in_progress() {
-                    info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "principal removal in progress; a later read confirms it");
-                    report.actions.push(action(r, &v.status, true));
-                } else if v.verified {
-                    info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "principal removed");
-                    report.actions.push(action(r, &v.status, true));
-                } else {
-                    error!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "removal not verified: the share read back does not show the principal disassociated");
-                    report.actions.push(action(r, &v.status, false));
-                }
+        if plan.removals.is_empty() {
+            return failures;
+        }
+        let verified = self
+            .verify_removals(ram, &share.arn, plan, &answered, &failures)
+            .await;
+        for (r, v) in plan.removals.iter().zip(verified) {
+            if let Some(e) = failures.get(&r.principal) {
+                error!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = "failed", error = %e, mode = "enforce", "principal not removed");
+                report.actions.push(Action::of(r, "failed", false));
+            } else if v.in_progress() {
+                info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "principal removal in progress; a later read confirms it");
+                report.actions.push(Action::of(r, &v.status, true));
+            } else if v.verified {
+                info!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "principal removed");
+                report.actions.push(Action::of(r, &v.status, true));
+            } else {
+                error!(share_arn = %share.arn, principal = %r.principal, before = %r.status_before, after = %v.status, mode = "enforce", "removal not verified: the share read back does not show the principal disassociated");
+                report.actions.push(Action::of(r, &v.status, false));
             }
         }
-        if !failures.is_empty() {
-            let removed = report.actions.iter().filter(|a| a.verified).count();
-            report.outcome = ShareOutcome::Failed;
-            report.why = Some(format!(
-                "{} of {} principal(s) could not be removed ({}); {removed} removed",
-                failures.len(),
-                plan.removals.len(),
-                failures
-                    .iter()
-                    .map(|(p, e)| format!("{p}: {e}"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ));
-            report.findings_noted =
-                Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
-            return report;
+        failures
+    }
+
+    /// With RestrictShare: allowExternalPrincipals=false. False when RAM refused it (the report
+    /// then says why, and a transient error is left for EventBridge to retry).
+    async fn restrict(
+        &self,
+        ram: &aws_sdk_ram::Client,
+        share: &ResourceShare,
+        plan: &RemediationPlan,
+        event_id: &str,
+        retryable: &mut Vec<RetryableFailure>,
+        report: &mut ShareReport,
+    ) -> bool {
+        if !plan.restrict_share {
+            return true;
         }
-        let unverified = report.actions.iter().filter(|a| !a.verified).count();
-        if plan.restrict_share {
-            let token =
-                remediate::client_token(event_id, &share.arn, &["allowExternalPrincipals=false"]);
-            match Box::pin(ram_api::disallow_external_principals(&ram, &share, &token)).await {
-                Ok(()) => {
-                    info!(share_arn = %share.arn, mode = "enforce", "share restricted: allowExternalPrincipals=false");
-                    report.restricted = true;
-                }
-                Err(e) => {
-                    let permanent = is_permanent(&e);
-                    error!(share_arn = %share.arn, error = %e, retried = !permanent, mode = "enforce", "could not set allowExternalPrincipals=false");
-                    if !permanent {
-                        retryable.push(RetryableFailure {
-                            share_arn: share.arn.clone(),
-                            error: e.clone(),
-                        });
-                    }
-                    report.outcome = ShareOutcome::Failed;
-                    // RAM refuses it while sharing with AWS Organizations is not enabled
-                    let hint = if e.is("OperationNotPermittedException") {
-                        " (RAM refuses it while sharing with AWS Organizations is not enabled: enable it with EnableSharingWithAwsOrganization, or set RestrictShare to false)"
-                    } else {
-                        ""
-                    };
-                    report.why = Some(format!(
-                        "{} principal(s) removed, but allowExternalPrincipals could not be set to false: {e}{hint}",
-                        report.actions.len() - unverified
-                    ));
-                    report.findings_noted =
-                        Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
-                    return report;
-                }
-            }
+        let token =
+            remediate::client_token(event_id, &share.arn, &["allowExternalPrincipals=false"]);
+        let Err(e) = Box::pin(ram_api::disallow_external_principals(ram, share, &token)).await
+        else {
+            info!(share_arn = %share.arn, mode = "enforce", "share restricted: allowExternalPrincipals=false");
+            report.restricted = true;
+            return true;
+        };
+        let permanent = is_permanent(&e);
+        error!(share_arn = %share.arn, error = %e, retried = !permanent, mode = "enforce", "could not set allowExternalPrincipals=false");
+        if !permanent {
+            retryable.push(RetryableFailure {
+                share_arn: share.arn.clone(),
+                error: e.clone(),
+            });
         }
+        // RAM refuses it while sharing with AWS Organizations is not enabled
+        let hint = if e.is("OperationNotPermittedException") {
+            " (RAM refuses it while sharing with AWS Organizations is not enabled: enable it with EnableSharingWithAwsOrganization, or set RestrictShare to false)"
+        } else {
+            ""
+        };
+        let removed = report.actions.iter().filter(|a| a.verified).count();
+        report.outcome = ShareOutcome::Failed;
+        report.why = Some(format!(
+            "{removed} principal(s) removed, but allowExternalPrincipals could not be set to false: {e}{hint}"
+        ));
+        false
+    }
+
+    /// The share's outcome from its actions: failed (a principal refused), unverified, in
+    /// progress (RAM still DISASSOCIATING), or remediated.
+    fn conclude(
+        &self,
+        failures: &BTreeMap<String, AwsError>,
+        plan: &RemediationPlan,
+        report: &mut ShareReport,
+    ) {
+        let removed = report.actions.iter().filter(|a| a.verified).count();
+        let unverified = report.actions.iter().filter(|a| !a.verified).count() - failures.len();
         let in_progress = report
             .actions
             .iter()
             .filter(|a| a.verified && a.after == "DISASSOCIATING")
             .count();
-        if unverified > 0 {
-            report.outcome = ShareOutcome::Unverified;
-            report.why = Some(format!(
-                "{unverified} of {} removal(s) could not be verified: the share read back does not show them disassociated",
-                report.actions.len()
-            ));
-            report.findings_noted =
-                Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
-            return report;
-        }
-        if in_progress > 0 {
-            report.outcome = ShareOutcome::InProgress;
-            report.why = Some(format!(
-                "RAM is still disassociating {in_progress} principal(s) after {} s; the next read of the share (the rule's next evaluation) confirms it",
-                self.settings.verify_wait.as_secs()
-            ));
+        (report.outcome, report.why) = if !failures.is_empty() {
+            let refused: Vec<String> = failures.iter().map(|(p, e)| format!("{p}: {e}")).collect();
+            (
+                ShareOutcome::Failed,
+                Some(format!(
+                    "{} of {} principal(s) could not be removed ({}); {removed} removed",
+                    failures.len(),
+                    plan.removals.len(),
+                    refused.join("; ")
+                )),
+            )
+        } else if unverified > 0 {
+            (
+                ShareOutcome::Unverified,
+                Some(format!(
+                    "{unverified} of {} removal(s) could not be verified: the share read back does not show them disassociated",
+                    report.actions.len()
+                )),
+            )
+        } else if in_progress > 0 {
+            (
+                ShareOutcome::InProgress,
+                Some(format!(
+                    "RAM is still disassociating {in_progress} principal(s) after {} s; the next read of the share (the rule's next evaluation) confirms it",
+                    self.settings.verify_wait.as_secs()
+                )),
+            )
         } else {
-            report.outcome = ShareOutcome::Remediated;
-        }
-        report.findings_noted = Box::pin(self.note_findings(&config, &share, &plan, &target)).await;
-        report
+            (ShareOutcome::Remediated, None)
+        };
     }
 
     /// One DisassociateResourceShare call per principal, each with its own idempotency token:

@@ -87,6 +87,19 @@ pub struct Action {
     pub verified: bool,
 }
 
+impl Action {
+    /// The action on one planned removal, with RAM's status after it.
+    pub(crate) fn of(r: &remediate::PlannedRemoval, after: &str, verified: bool) -> Action {
+        Action {
+            principal: r.principal.clone(),
+            kind: r.kind.as_str().into(),
+            before: r.status_before.clone(),
+            after: after.into(),
+            verified,
+        }
+    }
+}
+
 /// What happened to one share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -106,6 +119,23 @@ pub struct ShareReport {
     /// The account's member role could not be assumed (counted in `MemberRoleUnavailable`).
     #[serde(skip)]
     pub member_role_unavailable: bool,
+}
+
+impl ShareReport {
+    /// A share's report before anything is decided.
+    pub(crate) fn for_target(target: &crate::Target) -> ShareReport {
+        ShareReport {
+            share_arn: target.share_arn.clone(),
+            account: target.account.clone(),
+            outcome: ShareOutcome::Planned,
+            why: None,
+            actions: Vec::new(),
+            kept: Vec::new(),
+            restricted: false,
+            findings_noted: 0,
+            member_role_unavailable: false,
+        }
+    }
 }
 
 /// What an invocation did, returned as the Lambda's result.

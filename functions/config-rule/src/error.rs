@@ -1,0 +1,48 @@
+//! Why an invocation failed, in ramguard's failure classes.
+
+use ramguard_aws::credentials::AccountAccess;
+use ramguard_aws::failure::{self, ErrorType};
+use ramguard_aws::AwsError;
+use ramguard_core::params::ParameterError;
+use ramguard_core::principal::is_account_id;
+use ramguard_core::text::bounded;
+
+/// Why an invocation failed. Nothing is reported to Config when it does.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    // inputs are echoed in these messages (serde's included): bounded
+    #[error("bad event: {}", bounded(.0, 400))]
+    BadEvent(String),
+    #[error("bad rule parameters: {}", bounded(&.0.to_string(), 400))]
+    Parameters(#[from] ParameterError),
+    #[error("cannot read the organization, so no share is judged: {0}")]
+    OrgSnapshot(AwsError),
+    #[error(transparent)]
+    Access(#[from] AccountAccess),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+impl RuleError {
+    /// The failure class Lambda reports as `errorType`.
+    pub fn error_type(&self) -> ErrorType {
+        match self {
+            RuleError::BadEvent(_) => ErrorType::BadEvent,
+            RuleError::Parameters(_) => ErrorType::BadParameters,
+            RuleError::OrgSnapshot(_) => ErrorType::OrganizationUnreadable,
+            RuleError::Access(a) => failure::of_access(a),
+            RuleError::Aws(e) => failure::of_aws(e),
+        }
+    }
+}
+
+pub(crate) fn check_account_id(account: &str, field: &str) -> Result<(), RuleError> {
+    if is_account_id(account) {
+        Ok(())
+    } else {
+        let shown: String = account.chars().take(40).collect();
+        Err(RuleError::BadEvent(format!(
+            "{field} {shown:?} is not a 12-digit account ID"
+        )))
+    }
+}
