@@ -5,16 +5,11 @@
 use ramguard_config_rule::RuleHandler;
 use ramguard_core::Parameters;
 use ramguard_testkit::mutate::mutations;
-use ramguard_testkit::{repo_root, World, OUTSIDER};
-use serde_json::{json, Value};
+use ramguard_testkit::{sample_event, World, OUTSIDER};
+use serde_json::json;
 use std::sync::Arc;
 
 const RULE: &str = "ramguard-ram-shares";
-
-fn sample(name: &str) -> Value {
-    let path = repo_root().join("events/config-rule").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 #[tokio::test]
 async fn mutated_events_never_panic_and_fail_typed_and_bounded() {
@@ -33,7 +28,7 @@ async fn mutated_events_never_panic_and_fail_typed_and_bounded() {
         (2, "configuration-item-change.json"),
         (3, "cloudtrail-associate-resource-share.json"),
     ] {
-        let mut event = sample(name);
+        let mut event = sample_event(&format!("config-rule/{name}"));
         if event.get("resultToken").is_some() {
             let issued = world
                 .standin

@@ -3,13 +3,8 @@
 
 use ramguard_core::events::{self, Incoming};
 use ramguard_testkit::lambda::LambdaWatch;
-use ramguard_testkit::{repo_root, World, OUTSIDER};
+use ramguard_testkit::{sample_event, World, OUTSIDER};
 use serde_json::{json, Value};
-
-fn sample(name: &str) -> Value {
-    let path = repo_root().join("events/findings-importer").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("event JSON")
-}
 
 /// The sample, pointed at this test's account and share.
 fn retarget(mut event: Value, account: &str, share: &str) -> Value {
@@ -43,7 +38,9 @@ fn every_sample_is_a_compliance_change_of_a_share() {
             None,
         ),
     ] {
-        let Incoming::ComplianceChange(c) = events::parse(&sample(name)).expect(name) else {
+        let Incoming::ComplianceChange(c) =
+            events::parse(&sample_event(&format!("findings-importer/{name}"))).expect(name)
+        else {
             panic!("{name} is not a compliance change")
         };
         assert!(c.is_share(), "{name}");
@@ -70,7 +67,7 @@ async fn built_binary_imports_and_resolves_through_the_runtime_api() {
     .await;
 
     let event = retarget(
-        sample("compliance-change-first-evaluation.json"),
+        sample_event("findings-importer/compliance-change-first-evaluation.json"),
         &account,
         &share,
     );
@@ -79,7 +76,11 @@ async fn built_binary_imports_and_resolves_through_the_runtime_api() {
     assert_eq!(out["liveCompliance"], json!("NON_COMPLIANT"));
 
     world.remove_principal(&share, OUTSIDER).await;
-    let event = retarget(sample("compliance-change-compliant.json"), &account, &share);
+    let event = retarget(
+        sample_event("findings-importer/compliance-change-compliant.json"),
+        &account,
+        &share,
+    );
     let out = watch.invoke("findings-importer", &event).expect("resolve");
     assert_eq!(out["resolved"].as_array().map(Vec::len), Some(1), "{out}");
 

@@ -118,6 +118,8 @@ impl Remediator {
         }
     }
 
+    /// One invocation: the shares the event names (parse), the organization (load), a plan per
+    /// share and the blast-radius cap (judge), and each share acted on (act); the report.
     pub async fn handle(
         &self,
         event: Value,
@@ -131,65 +133,14 @@ impl Remediator {
             planned_removals: 0,
             shares: Vec::new(),
         };
-        let ignore = |mut report: RemediationReport, why: String| {
-            info!(reason = %why, "event ignored; nothing removed");
-            report.ignored = Some(why);
-            Ok(report)
-        };
-        let (event_id, targets) = match events::parse(&event)? {
-            Incoming::ComplianceChange(c) => {
-                report.trigger = "compliance-change".into();
-                if !events::is_our_rule(&c.rule_name, self.settings.rule_name.as_deref()) {
-                    return ignore(report, format!("rule {} is not ramguard's", c.rule_name));
-                }
-                if !c.is_share() {
-                    return ignore(
-                        report,
-                        format!("resource type {} is not a RAM share", c.resource_type),
-                    );
-                }
-                if c.compliance != "NON_COMPLIANT" {
-                    return ignore(
-                        report,
-                        format!("the share is {}, not NON_COMPLIANT", c.compliance),
-                    );
-                }
-                let target = Target {
-                    share_arn: c.share_arn,
-                    account: c.account,
-                    region: c.region,
-                };
-                (c.event_id, vec![target])
-            }
-            Incoming::CustomAction(a) => {
-                report.trigger = "security-hub-custom-action".into();
-                for id in &a.foreign {
-                    info!(finding_id = %id, "finding is not ramguard's; left alone");
-                }
-                let mut targets: Vec<Target> = Vec::new();
-                for f in a.findings {
-                    if !targets.iter().any(|t| t.share_arn == f.share_arn) {
-                        targets.push(Target {
-                            share_arn: f.share_arn,
-                            account: f.account,
-                            region: f.region,
-                        });
-                    }
-                }
-                if targets.is_empty() {
-                    return ignore(report, "no ramguard finding was selected".into());
-                }
-                (a.event_id, targets)
-            }
-            Incoming::Other {
-                detail_type,
-                source,
-            } => {
-                report.trigger = "other".into();
-                return ignore(
-                    report,
-                    format!("{detail_type:?} from {source:?} is not a remediation trigger"),
-                );
+        let (trigger, requested) = self.targets(events::parse(&event)?);
+        report.trigger = trigger.into();
+        let (event_id, targets) = match requested {
+            Ok(requested) => requested,
+            Err(why) => {
+                info!(reason = %why, "event ignored; nothing removed");
+                report.ignored = Some(why);
+                return Ok(report);
             }
         };
         let org = Box::pin(self.org_cache.get(
@@ -227,6 +178,70 @@ impl Remediator {
             return Err(RemediationError::Retryable(retryable));
         }
         Ok(report)
+    }
+
+    /// The trigger, and the shares an event asks to remediate (with its id, for idempotency
+    /// tokens), or why it asks for none.
+    fn targets(&self, incoming: Incoming) -> (&'static str, Result<(String, Vec<Target>), String>) {
+        match incoming {
+            Incoming::ComplianceChange(c) => {
+                let why = if !events::is_our_rule(&c.rule_name, self.settings.rule_name.as_deref())
+                {
+                    Some(format!("rule {} is not ramguard's", c.rule_name))
+                } else if !c.is_share() {
+                    Some(format!(
+                        "resource type {} is not a RAM share",
+                        c.resource_type
+                    ))
+                } else if c.compliance != "NON_COMPLIANT" {
+                    Some(format!("the share is {}, not NON_COMPLIANT", c.compliance))
+                } else {
+                    None
+                };
+                let requested = match why {
+                    Some(why) => Err(why),
+                    None => Ok((
+                        c.event_id,
+                        vec![Target {
+                            share_arn: c.share_arn,
+                            account: c.account,
+                            region: c.region,
+                        }],
+                    )),
+                };
+                ("compliance-change", requested)
+            }
+            Incoming::CustomAction(a) => {
+                for id in &a.foreign {
+                    info!(finding_id = %id, "finding is not ramguard's; left alone");
+                }
+                let mut targets: Vec<Target> = Vec::new();
+                for f in a.findings {
+                    if !targets.iter().any(|t| t.share_arn == f.share_arn) {
+                        targets.push(Target {
+                            share_arn: f.share_arn,
+                            account: f.account,
+                            region: f.region,
+                        });
+                    }
+                }
+                let requested = if targets.is_empty() {
+                    Err("no ramguard finding was selected".to_string())
+                } else {
+                    Ok((a.event_id, targets))
+                };
+                ("security-hub-custom-action", requested)
+            }
+            Incoming::Other {
+                detail_type,
+                source,
+            } => (
+                "other",
+                Err(format!(
+                    "{detail_type:?} from {source:?} is not a remediation trigger"
+                )),
+            ),
+        }
     }
 
     async fn plan_one(

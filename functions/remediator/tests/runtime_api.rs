@@ -3,24 +3,20 @@
 
 use ramguard_core::events::{self, Incoming};
 use ramguard_testkit::lambda::LambdaWatch;
-use ramguard_testkit::{repo_root, World, OUTSIDER};
-use serde_json::{json, Value};
-
-fn sample(name: &str) -> Value {
-    let path = repo_root().join("events/remediator").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("event JSON")
-}
+use ramguard_testkit::{sample_event, World, OUTSIDER};
+use serde_json::json;
 
 #[test]
 fn both_samples_are_remediation_triggers() {
-    let Incoming::ComplianceChange(c) =
-        events::parse(&sample("compliance-change-non-compliant.json")).unwrap()
-    else {
+    let Incoming::ComplianceChange(c) = events::parse(&sample_event(
+        "findings-importer/compliance-change-non-compliant.json",
+    ))
+    .unwrap() else {
         panic!("not a compliance change")
     };
     assert_eq!(c.compliance, "NON_COMPLIANT");
     let Incoming::CustomAction(a) =
-        events::parse(&sample("security-hub-custom-action.json")).unwrap()
+        events::parse(&sample_event("remediator/security-hub-custom-action.json")).unwrap()
     else {
         panic!("not a custom action")
     };
@@ -51,7 +47,7 @@ async fn built_binary_dry_runs_then_enforces_through_the_runtime_api() {
     let world = World::new(0).await;
     let account = world.org.management.clone();
     let share = world.share("runtime", true, &[OUTSIDER]).await;
-    let mut event = sample("security-hub-custom-action.json");
+    let mut event = sample_event("remediator/security-hub-custom-action.json");
     event["account"] = json!(account);
     let finding = &mut event["detail"]["findings"][0];
     finding["AwsAccountId"] = json!(account);

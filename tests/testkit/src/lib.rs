@@ -20,6 +20,13 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use serde_json::{json, Value};
 
+/// A sample event of `events/` (`events/<path>`), as JSON.
+pub fn sample_event(path: &str) -> Value {
+    let text = std::fs::read_to_string(repo_root().join("events").join(path))
+        .unwrap_or_else(|e| panic!("events/{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("events/{path}: {e}"))
+}
+
 /// The region tests work in unless they choose another.
 pub const REGION: &str = "us-east-1";
 /// An account outside every organization the harness creates.

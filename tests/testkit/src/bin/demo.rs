@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use aws_sdk_securityhub::types::AwsSecurityFinding;
 use ramguard_core::{classify, OutsideReason, Parameters, Placement, Principal};
 use ramguard_testkit::lambda::LambdaWatch;
-use ramguard_testkit::{compliance_results, repo_root, ShareSpec, World, OUTSIDER};
+use ramguard_testkit::{compliance_results, ShareSpec, World, OUTSIDER};
 use serde_json::{json, Value};
 
 const RULE: &str = "ramguard-ram-shares";
@@ -30,12 +30,6 @@ type SeedShare = (
     &'static [(&'static str, &'static str)],
 );
 
-fn sample(path: &str) -> Value {
-    let text = std::fs::read_to_string(repo_root().join("events").join(path))
-        .unwrap_or_else(|e| panic!("events/{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("events/{path}: {e}"))
-}
-
 fn step(text: &str) {
     eprintln!("==> {text}");
 }
@@ -46,7 +40,7 @@ fn scheduled_event(world: &World, params: &str) -> Value {
     let issued = world
         .standin
         .rule_event(json!({"account": mgmt, "ruleName": RULE}));
-    let mut event = sample("config-rule/scheduled-notification.json");
+    let mut event = ramguard_testkit::sample_event("config-rule/scheduled-notification.json");
     let mut invoking: Value =
         serde_json::from_str(event["invokingEvent"].as_str().unwrap_or("{}")).unwrap_or_default();
     invoking["awsAccountId"] = json!(mgmt);
@@ -60,7 +54,7 @@ fn scheduled_event(world: &World, params: &str) -> Value {
 
 /// A compliance change of one share (events/ sample), as Config would emit it.
 fn change_event(path: &str, account: &str, share: &str, compliance: &str) -> Value {
-    let mut event = sample(path);
+    let mut event = ramguard_testkit::sample_event(path);
     event["account"] = json!(account);
     event["detail"]["awsAccountId"] = json!(account);
     event["detail"]["resourceId"] = json!(share);
@@ -194,7 +188,7 @@ fn remediate(
     shares
         .iter()
         .map(|arn| {
-            let path = "remediator/compliance-change-non-compliant.json";
+            let path = "findings-importer/compliance-change-non-compliant.json";
             let event = change_event(path, account, arn, "NON_COMPLIANT");
             let out = watch
                 .invoke("remediator", &event)
