@@ -4,9 +4,9 @@ use aws_sdk_config::types::{ComplianceType, Evaluation};
 use aws_smithy_types::DateTime;
 
 use ramguard_core::earlier::EarlierResults;
-use ramguard_core::evaluate::Compliance;
 use ramguard_core::events::is_rule_named;
 pub use ramguard_core::judge::{ShareEvaluation, MAX_EVALUATIONS_PER_CALL};
+use ramguard_core::verdict::Compliance;
 
 use crate::AwsError;
 

@@ -50,7 +50,6 @@ impl AwsError {
 }
 
 /// Collects a paginator's items, failing with the operation's name.
-#[macro_export]
 macro_rules! collect_pages {
     ($op:expr, $paginator:expr, $field:ident) => {{
         let mut stream = $paginator.send();
@@ -62,6 +61,7 @@ macro_rules! collect_pages {
         Ok::<_, $crate::AwsError>(items)
     }};
 }
+pub(crate) use collect_pages;
 
 /// The retry policy of every ramguard client: more patient than the SDK's default
 /// (Organizations and RAM throttle without published quotas): six attempts, backoff up to eight

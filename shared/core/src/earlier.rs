@@ -16,7 +16,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use crate::evaluate::Compliance;
+use crate::verdict::Compliance;
 
 /// A digest of a result: its compliance and annotation.
 pub fn digest(compliance: Compliance, annotation: &str) -> u64 {

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::evaluate::{ExternalPrincipal, OutsideReason, ShareVerdict, VerdictReason};
 use crate::principal::PrincipalKind;
 use crate::share::{Exposure, ResourceShare};
 use crate::text::bounded;
+use crate::verdict::{ExternalPrincipal, OutsideReason, ShareVerdict, VerdictReason};
 
 pub const SCHEMA_VERSION: &str = "2018-10-08";
 /// The GeneratorId of every ramguard finding: how earlier findings are found again.
@@ -713,8 +713,8 @@ pub fn batches<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluate::Compliance;
     use crate::share::ShareStatus;
+    use crate::verdict::Compliance;
 
     fn share() -> ResourceShare {
         ResourceShare {

@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 
 use crate::earlier::{EarlierResults, Report};
-use crate::evaluate::{evaluate, Compliance, ShareVerdict};
 use crate::org::OrgSnapshot;
 use crate::params::Parameters;
 use crate::share::{ResourceShare, SourceAssociation};
+use crate::verdict::{evaluate, Compliance, ShareVerdict};
 
 /// PutEvaluations takes at most this many evaluations per call.
 pub const MAX_EVALUATIONS_PER_CALL: usize = 100;

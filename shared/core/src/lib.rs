@@ -5,7 +5,6 @@
 
 pub mod deferral;
 pub mod earlier;
-pub mod evaluate;
 pub mod events;
 pub mod finding;
 pub mod judge;
@@ -15,14 +14,15 @@ pub mod principal;
 pub mod remediate;
 pub mod share;
 pub mod text;
+pub mod verdict;
 
-pub use evaluate::{
-    classify, evaluate, Compliance, ExternalPrincipal, OutsideReason, Placement, ShareVerdict,
-    VerdictReason,
-};
 pub use org::{MemberAccount, OrgSnapshot};
 pub use params::{Parameters, ServicePrincipals};
 pub use principal::{Principal, PrincipalKind};
 pub use share::{
     AssociationStatus, Exposure, PrincipalAssociation, ResourceShare, ShareStatus, SharedResource,
+};
+pub use verdict::{
+    classify, evaluate, Compliance, ExternalPrincipal, OutsideReason, Placement, ShareVerdict,
+    VerdictReason,
 };

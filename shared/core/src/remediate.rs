@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::evaluate::{classify, exemption, Exemption, OutsideReason, Placement};
 use crate::finding::sha256_hex;
 use crate::org::OrgSnapshot;
 use crate::params::Parameters;
 use crate::principal::{Principal, PrincipalKind};
 use crate::share::{AssociationStatus, ResourceShare, ShareStatus};
+use crate::verdict::{classify, exemption, Exemption, OutsideReason, Placement};
 
 /// A principal the plan disassociates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -173,7 +173,7 @@ pub fn plan(
     let outside_source = share.sources.iter().any(|s| {
         s.status.is_exposed()
             && matches!(
-                crate::evaluate::classify_source(&s.source, org, params),
+                crate::verdict::classify_source(&s.source, org, params),
                 Placement::Outside(_)
             )
     });

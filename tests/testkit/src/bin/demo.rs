@@ -151,15 +151,6 @@ fn class(principal: &str, org: &ramguard_core::OrgSnapshot, params: &Parameters)
     }
 }
 
-/// A table cell of at most `max` characters (the full text is printed below the table).
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        text.chars().take(max - 1).collect::<String>() + "…"
-    }
-}
-
 fn short(principal: &str) -> String {
     principal
         .strip_prefix("arn:aws:")
@@ -498,7 +489,8 @@ async fn run() -> Result<bool, String> {
         let plan = plans
             .get(&(arn.clone(), principal.clone()))
             .or_else(|| plans.get(&(arn.clone(), String::new())))
-            .map(|p| clip(p, 48))
+            // a table cell of at most 48 characters (the full text is printed below the table)
+            .map(|p| ramguard_core::text::bounded(p, 48))
             .unwrap_or_else(|| "-".into());
         let enforce = if &now != status {
             now.clone()
