@@ -30,8 +30,11 @@ pub const KIND: &str = "ramguard.deferred-evaluation";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeferredEvaluation {
+    /// Always [`KIND`]: what the queue's consumer checks before it acts.
     pub kind: String,
+    /// The account whose rule is started (the share owner's).
     pub account: String,
+    /// The Region the rule is started in.
     pub region: String,
     /// The rule's base name (CONFIG_RULE_NAME); its name in the account is looked up again.
     pub rule: String,
@@ -42,6 +45,7 @@ pub struct DeferredEvaluation {
 }
 
 impl DeferredEvaluation {
+    /// The first deferral of a start, for `reason`.
     pub fn new(account: &str, region: &str, rule: &str, reason: &str) -> DeferredEvaluation {
         DeferredEvaluation {
             kind: KIND.into(),

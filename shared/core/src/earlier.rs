@@ -90,6 +90,7 @@ fn uuid_text(v: u128) -> String {
 }
 
 impl EarlierResults {
+    /// No results yet; [`insert`](Self::insert) them, then [`seal`](Self::seal).
     pub fn new() -> EarlierResults {
         EarlierResults::default()
     }
@@ -99,6 +100,7 @@ impl EarlierResults {
         self.by_uuid.len() + self.other.len()
     }
 
+    /// Whether Config holds no result for the rule.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -7,18 +7,31 @@ use serde_json::Value;
 use crate::finding::{FIELD_SHARE_ARN, GENERATOR_ID};
 use crate::principal::is_account_id;
 
+/// The detail-type of Config's compliance change events.
 pub const COMPLIANCE_CHANGE: &str = "Config Rules Compliance Change";
+/// The detail-type of Security Hub's custom action events.
 pub const CUSTOM_ACTION: &str = "Security Hub Findings - Custom Action";
 /// The largest event ramguard reads (EventBridge's own limit).
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
 const SHARE_TYPE: &str = "AWS::RAM::ResourceShare";
 
+/// An event ramguard cannot read, with the field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
+    /// A field is missing or not what AWS sends.
     #[error("bad event: {field} {problem}")]
-    Field { field: String, problem: String },
+    Field {
+        /// The field's path in the event.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The event is over [`MAX_EVENT_BYTES`].
     #[error("bad event: {size} bytes is over the {MAX_EVENT_BYTES}-byte limit")]
-    TooLarge { size: usize },
+    TooLarge {
+        /// The event's size in bytes.
+        size: usize,
+    },
 }
 
 fn bad(field: &str, problem: impl Into<String>) -> EventError {
@@ -53,11 +66,17 @@ fn optional<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 /// A compliance change of one resource under one Config rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComplianceChange {
+    /// The EventBridge event's id (idempotency tokens derive from it).
     pub event_id: String,
+    /// The rule's name as the event names it (`OrgConfigRule-<name>-<suffix>` in members).
     pub rule_name: String,
+    /// The resource's type (ramguard acts on `AWS::RAM::ResourceShare` only).
     pub resource_type: String,
+    /// The share's ARN.
     pub share_arn: String,
+    /// The account the result belongs to.
     pub account: String,
+    /// The Region the result belongs to.
     pub region: String,
     /// COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE or INSUFFICIENT_DATA.
     pub compliance: String,
@@ -66,6 +85,7 @@ pub struct ComplianceChange {
 }
 
 impl ComplianceChange {
+    /// Whether the resource is a RAM resource share.
     pub fn is_share(&self) -> bool {
         self.resource_type == SHARE_TYPE
     }
@@ -74,18 +94,26 @@ impl ComplianceChange {
 /// A ramguard finding an analyst sent to a custom action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectedFinding {
+    /// The finding's Id.
     pub id: String,
+    /// The finding's ProductArn (ramguard's custom integration in that account and Region).
     pub product_arn: String,
+    /// The finding's AwsAccountId.
     pub account: String,
+    /// The finding's Region.
     pub region: String,
+    /// The share the finding is about.
     pub share_arn: String,
 }
 
 /// Findings sent to a Security Hub custom action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomAction {
+    /// The EventBridge event's id (idempotency tokens derive from it).
     pub event_id: String,
+    /// The custom action's name.
     pub action_name: String,
+    /// The ramguard findings selected.
     pub findings: Vec<SelectedFinding>,
     /// Ids of findings that are not ramguard's, left alone.
     pub foreign: Vec<String>,
@@ -94,11 +122,15 @@ pub struct CustomAction {
 /// What an event is, for ramguard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Incoming {
+    /// A "Config Rules Compliance Change" for one resource.
     ComplianceChange(ComplianceChange),
+    /// Findings an analyst sent to the Security Hub custom action.
     CustomAction(CustomAction),
     /// Any other EventBridge event: ignored with a log line.
     Other {
+        /// Its detail-type.
         detail_type: String,
+        /// Its source.
         source: String,
     },
 }

@@ -12,19 +12,24 @@ use crate::share::{Exposure, ResourceShare};
 use crate::text::bounded;
 use crate::verdict::{ExternalPrincipal, OutsideReason, ShareVerdict, VerdictReason};
 
+/// ASFF's schema version.
 pub const SCHEMA_VERSION: &str = "2018-10-08";
 /// The GeneratorId of every ramguard finding: how earlier findings are found again.
 pub const GENERATOR_ID: &str = "ramguard/ram-share-outside-organization";
+/// The finding type of a principal outside the organization.
 pub const FINDING_TYPE: &str =
     "Software and Configuration Checks/AWS Security Best Practices/RAM Sharing Outside Organization";
 /// The type of a finding on a share that lets accounts keep access after leaving the organization.
 pub const RETAINED_ACCESS_TYPE: &str =
     "Software and Configuration Checks/AWS Security Best Practices/RAM Sharing Retained After Leaving Organization";
+/// The Well-Architected practice the findings relate to.
 pub const RELATED_REQUIREMENT: &str = "AWS Well-Architected SEC03-BP08";
+/// The RAM documentation the findings' recommendations link to.
 pub const RAM_DOC_URL: &str =
     "https://docs.aws.amazon.com/ram/latest/userguide/working-with-sharing-update.html";
 /// ProductFields keys.
 pub const FIELD_SHARE_ARN: &str = "ramguard/ShareArn";
+/// The product field naming a finding's principal.
 pub const FIELD_PRINCIPAL: &str = "ramguard/Principal";
 
 const MAX_ID: usize = 512;
@@ -39,14 +44,18 @@ const MAX_SHARED_RESOURCES: usize = 31;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SeverityLabel {
+    /// A principal with access.
     High,
+    /// A pending invitation, or a service principal with an outside source.
     Medium,
+    /// Strict mode's flags.
     Low,
     /// A resolved finding.
     Informational,
 }
 
 impl SeverityLabel {
+    /// ASFF's label.
     pub fn as_str(self) -> &'static str {
         match self {
             SeverityLabel::High => "HIGH",
@@ -60,6 +69,7 @@ impl SeverityLabel {
 /// What a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject<'a> {
+    /// A principal outside the organization.
     Principal(&'a ExternalPrincipal),
     /// Strict mode: the share allows external principals.
     AllowsExternalPrincipals,
@@ -119,45 +129,64 @@ pub(crate) fn sha256_hex(text: &str) -> String {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
+/// ASFF `Severity` (sent through FindingProviderFields).
 pub struct Severity {
+    /// The label.
     pub label: SeverityLabel,
+    /// ramguard's own name for it.
     pub original: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
+/// What the provider sets: Security Hub ignores top-level Severity and Types on updates.
 pub struct FindingProviderFields {
+    /// The severity.
     pub severity: Severity,
+    /// The finding types.
     pub types: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
+/// ASFF `Remediation.Recommendation`.
 pub struct Recommendation {
+    /// What to do.
     pub text: String,
+    /// Where to read more.
     pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
+/// ASFF `Remediation`.
 pub struct Remediation {
+    /// The recommendation.
     pub recommendation: Recommendation,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
+/// ASFF `Resources[].Details`.
 pub struct ResourceDetails {
+    /// `Details.Other`: at most 50 pairs within Security Hub's limits.
     pub other: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
+/// An ASFF resource: the share, or a shared resource.
 pub struct Resource {
     #[serde(rename = "Type")]
+    /// ASFF's resource type (`Other` for a share).
     pub resource_type: String,
+    /// The resource's ARN.
     pub id: String,
+    /// Its partition.
     pub partition: String,
+    /// Its Region.
     pub region: String,
+    /// Its details.
     pub details: ResourceDetails,
 }
 
@@ -165,14 +194,19 @@ pub struct Resource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ComplianceStatus {
+    /// Resolved.
     Passed,
+    /// Open.
     Failed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
+/// ASFF `Compliance`.
 pub struct FindingCompliance {
+    /// PASSED or FAILED.
     pub status: ComplianceStatus,
+    /// The related requirements.
     pub related_requirements: Vec<String>,
 }
 
@@ -180,7 +214,9 @@ pub struct FindingCompliance {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RecordState {
+    /// Open.
     Active,
+    /// Resolved.
     Archived,
 }
 
@@ -188,23 +224,41 @@ pub enum RecordState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Finding {
+    /// ASFF `SchemaVersion`.
     pub schema_version: String,
+    /// ASFF `Id`: deterministic per (share, principal) or (share, flag).
     pub id: String,
+    /// ASFF `ProductArn`: ramguard's custom integration.
     pub product_arn: String,
+    /// ASFF `GeneratorId`.
     pub generator_id: String,
+    /// ASFF `AwsAccountId`: the share owner.
     pub aws_account_id: String,
+    /// ASFF `Types` (first import only).
     pub types: Vec<String>,
+    /// ASFF `CreatedAt`: kept from the first import.
     pub created_at: String,
+    /// ASFF `UpdatedAt`: only moves forward.
     pub updated_at: String,
+    /// ASFF `FirstObservedAt`.
     pub first_observed_at: String,
+    /// ASFF `LastObservedAt`.
     pub last_observed_at: String,
+    /// ASFF `FindingProviderFields`.
     pub finding_provider_fields: FindingProviderFields,
+    /// ASFF `Title`.
     pub title: String,
+    /// ASFF `Description`.
     pub description: String,
+    /// ASFF `Remediation`.
     pub remediation: Remediation,
+    /// ASFF `ProductFields` (ramguard's own namespace).
     pub product_fields: BTreeMap<String, String>,
+    /// ASFF `Resources`: the share first, then its resources (at most 32).
     pub resources: Vec<Resource>,
+    /// ASFF `Compliance`.
     pub compliance: FindingCompliance,
+    /// ASFF `RecordState`.
     pub record_state: RecordState,
 }
 
@@ -221,8 +275,11 @@ impl Finding {
 /// from the account it names) in the share's Region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FindingContext {
+    /// The share's partition.
     pub partition: String,
+    /// The share's Region.
     pub region: String,
+    /// The share owner's account.
     pub account: String,
     /// ASFF timestamp of this run.
     pub now: String,
@@ -518,9 +575,13 @@ fn build(
 /// An earlier ramguard finding, as Security Hub returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExistingFinding {
+    /// ASFF `Id`.
     pub id: String,
+    /// ASFF `CreatedAt`.
     pub created_at: String,
+    /// ASFF `UpdatedAt`.
     pub updated_at: String,
+    /// ASFF `FirstObservedAt`, when set.
     pub first_observed_at: Option<String>,
     /// ACTIVE and not PASSED: still open.
     pub open: bool,

@@ -20,8 +20,11 @@ pub const GONE: &str = "The resource share no longer exists.";
 /// One evaluation to report to AWS Config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareEvaluation {
+    /// The share's ARN (Config's ComplianceResourceId).
     pub resource_id: String,
+    /// COMPLIANT, NON_COMPLIANT or NOT_APPLICABLE.
     pub compliance: Compliance,
+    /// Why, at most 256 characters; empty for none.
     pub annotation: String,
 }
 
@@ -32,8 +35,11 @@ pub type SourcesByShare = HashMap<String, Vec<SourceAssociation>>;
 /// and a full batch when one is ready.
 #[derive(Debug)]
 pub struct Judged {
+    /// The share's verdict.
     pub verdict: ShareVerdict,
+    /// Config already holds this result, so it is not sent again.
     pub unchanged: bool,
+    /// A full batch, ready to send.
     pub batch: Option<Vec<ShareEvaluation>>,
 }
 
@@ -42,7 +48,9 @@ pub struct Judged {
 /// empty list of evaluations).
 #[derive(Debug)]
 pub struct Finished {
+    /// The shares Config holds a result for that the listing no longer has.
     pub gone: Vec<String>,
+    /// The evaluations left to send.
     pub batches: Vec<Vec<ShareEvaluation>>,
 }
 

@@ -3,6 +3,8 @@
 //! Plain types and pure functions only: no AWS SDK, no async runtime, no Lambda runtime (the
 //! compiler keeps it so: none of them is a dependency of this crate).
 
+#![warn(missing_docs)]
+
 pub mod deferral;
 pub mod earlier;
 pub mod events;

@@ -5,16 +5,22 @@ use std::collections::BTreeMap;
 /// An account's state in the organization, as Organizations reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberAccount {
+    /// The 12-digit account id.
     pub id: String,
+    /// Organizations' account state (ACTIVE, SUSPENDED, PENDING_CLOSURE, …).
     pub state: String,
 }
 
 /// The organization at one moment: its id and ARN, management account and every member account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgSnapshot {
+    /// The organization's id (`o-…`).
     pub org_id: String,
+    /// The organization's ARN: its partition and management account are part of it.
     pub org_arn: String,
+    /// The management account's id.
     pub management_account: String,
+    /// Every member account, by id.
     pub accounts: BTreeMap<String, MemberAccount>,
 }
 
@@ -25,6 +31,7 @@ impl OrgSnapshot {
         self.accounts.contains_key(account)
     }
 
+    /// The AWS partition the organization is in (`aws`, `aws-cn`, `aws-us-gov`, …).
     pub fn partition(&self) -> &str {
         self.org_arn.split(':').nth(1).unwrap_or("aws")
     }

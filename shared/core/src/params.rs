@@ -8,22 +8,32 @@ use crate::principal::is_account_id;
 /// How service principals (`<name>.amazonaws.com`) are judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServicePrincipals {
+    /// Shares with service principals are COMPLIANT (unless a source reaches outside).
     Allow,
+    /// Shares with service principals are NON_COMPLIANT.
     Flag,
 }
 
 /// What ramguard trusts and flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parameters {
+    /// `TrustedAccountIds`: accounts outside the organization that may be shared with.
     pub trusted_account_ids: BTreeSet<String>,
+    /// `ExemptTagKey`: the tag that exempts a share (see `verdict::exemption`).
     pub exempt_tag_key: String,
+    /// `FlagAllowExternalPrincipals`: strict mode.
     pub flag_allow_external_principals: bool,
+    /// `ServicePrincipals`: allow or flag service principals.
     pub service_principals: ServicePrincipals,
+    /// `ExecutionRoleName`: the member role assumed for other accounts (organization scope).
     pub execution_role_name: Option<String>,
+    /// `OrgCacheTtlSeconds`: how long a warm function keeps the organization snapshot.
     pub org_cache_ttl_seconds: u64,
 }
 
+/// The default `ExemptTagKey`.
 pub const DEFAULT_EXEMPT_TAG_KEY: &str = "ramguard:exempt";
+/// The default `OrgCacheTtlSeconds`.
 pub const DEFAULT_ORG_CACHE_TTL_SECONDS: u64 = 300;
 
 /// The parameter names, as Config rule parameters and environment variables.
@@ -49,10 +59,18 @@ impl Default for Parameters {
     }
 }
 
+/// A parameter ramguard cannot take, named.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParameterError {
+    /// One parameter's value is not what it must be.
     #[error("parameter {name}: {reason}")]
-    Invalid { name: &'static str, reason: String },
+    Invalid {
+        /// The parameter's name.
+        name: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// The rule parameters are not a JSON object of strings.
     #[error("rule parameters are not a JSON object of strings: {0}")]
     Malformed(String),
 }

@@ -7,17 +7,26 @@ use std::fmt;
 /// aws-iso-f, aws-eusc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Partition {
+    /// `aws`
     Aws,
+    /// `aws-cn`
     AwsCn,
+    /// `aws-us-gov`
     AwsUsGov,
+    /// `aws-iso`
     AwsIso,
+    /// `aws-iso-b`
     AwsIsoB,
+    /// `aws-iso-e`
     AwsIsoE,
+    /// `aws-iso-f`
     AwsIsoF,
+    /// `aws-eusc`
     AwsEusc,
 }
 
 impl Partition {
+    /// Every partition AWS lists.
     pub const ALL: [Partition; 8] = [
         Partition::Aws,
         Partition::AwsCn,
@@ -29,10 +38,12 @@ impl Partition {
         Partition::AwsEusc,
     ];
 
+    /// The partition an ARN names.
     pub fn parse(s: &str) -> Option<Partition> {
         Partition::ALL.into_iter().find(|p| p.as_str() == s)
     }
 
+    /// Its name in ARNs.
     pub fn as_str(self) -> &'static str {
         match self {
             Partition::Aws => "aws",
@@ -54,25 +65,36 @@ pub enum Principal {
     Account(String),
     /// `arn:<p>:organizations::<management>:organization/o-…`
     Organization {
+        /// The partition in the ARN.
         partition: Partition,
+        /// The organization's management account.
         management_account: String,
+        /// The organization's id.
         org_id: String,
     },
     /// `arn:<p>:organizations::<management>:ou/o-…/ou-…`
     OrganizationalUnit {
+        /// The partition in the ARN.
         partition: Partition,
+        /// The organization's management account.
         management_account: String,
+        /// The organization's id.
         org_id: String,
+        /// The OU's id.
         ou_id: String,
     },
     /// `arn:<p>:iam::<account>:role/<path/name>`
     IamRole {
+        /// The partition in the ARN.
         partition: Partition,
+        /// The role's account.
         account: String,
     },
     /// `arn:<p>:iam::<account>:user/<path/name>`
     IamUser {
+        /// The partition in the ARN.
         partition: Partition,
+        /// The user's account.
         account: String,
     },
     /// `<name>.amazonaws.com` (or another partition's service suffix)
@@ -85,16 +107,24 @@ pub enum Principal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PrincipalKind {
+    /// A 12-digit account id.
     Account,
+    /// An organization.
     Organization,
+    /// An organizational unit.
     OrganizationalUnit,
+    /// An IAM role.
     IamRole,
+    /// An IAM user.
     IamUser,
+    /// An AWS service principal.
     ServicePrincipal,
+    /// Anything else.
     Unrecognized,
 }
 
 impl PrincipalKind {
+    /// Its name in logs and findings.
     pub fn as_str(self) -> &'static str {
         match self {
             PrincipalKind::Account => "account",
@@ -150,6 +180,7 @@ pub fn is_share_arn(s: &str) -> bool {
         }))
 }
 
+/// Whether `s` is a 12-digit account id.
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -251,6 +282,7 @@ impl Principal {
         }
     }
 
+    /// What kind of principal it is.
     pub fn kind(&self) -> PrincipalKind {
         match self {
             Principal::Account(_) => PrincipalKind::Account,

@@ -17,9 +17,13 @@ use crate::verdict::{classify, exemption, Exemption, OutsideReason, Placement};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedRemoval {
+    /// RAM's `associatedEntity`.
     pub principal: String,
+    /// What kind of principal it is.
     pub kind: PrincipalKind,
+    /// The association's status before the removal.
     pub status_before: String,
+    /// Why it counts as outside the organization.
     pub reason: OutsideReason,
 }
 
@@ -27,8 +31,11 @@ pub struct PlannedRemoval {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeepReason {
+    /// A member account, our organization or OU, or an IAM principal of a member account.
     InOrganization,
+    /// Listed in `TrustedAccountIds`.
     Trusted,
+    /// A service principal allowed by `ServicePrincipals=allow`.
     AllowedServicePrincipal,
     /// Flagged by `ServicePrincipals=flag`, but an AWS service is never removed automatically.
     ServicePrincipalNotRemoved,
@@ -46,9 +53,13 @@ pub enum KeepReason {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+/// A principal left in place, and why.
 pub struct KeptPrincipal {
+    /// RAM's `associatedEntity`.
     pub principal: String,
+    /// The association's status.
     pub status: String,
+    /// Why it is kept.
     pub why: KeepReason,
 }
 
@@ -58,27 +69,34 @@ pub struct KeptPrincipal {
 pub enum Refusal {
     /// The share is deleted or being deleted.
     ShareGone {
+        /// Its status.
         status: String,
     },
     /// The share is not ACTIVE (RAM refuses changes to it).
     ShareNotActive {
+        /// Its status.
         status: String,
     },
+    /// The exemption tag exempts the share.
     Exempt {
+        /// Until when (None: until the tag is removed).
         until: Option<String>,
     },
     /// The org snapshot does not list the share's owner: the snapshot cannot be trusted for it.
     OwnerNotInOrganization {
+        /// The owning account.
         owner: String,
     },
     /// The share was created from a resource-based policy (featureSet CREATED_FROM_POLICY or
     /// PROMOTING_TO_STANDARD): RAM refuses changes to it until it is promoted.
     CreatedFromPolicy {
+        /// Its featureSet.
         feature_set: String,
     },
 }
 
 impl Refusal {
+    /// What the refusal says to a person: why, and what to do.
     pub fn describe(&self) -> String {
         match self {
             Refusal::ShareGone { status } => format!("the share is {status}"),
@@ -103,10 +121,14 @@ impl Refusal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RemediationPlan {
+    /// The share's ARN.
     pub share_arn: String,
+    /// The principals to disassociate.
     pub removals: Vec<PlannedRemoval>,
+    /// The principals left in place, each with why.
     pub kept: Vec<KeptPrincipal>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why nothing at all is done to the share, when so.
     pub refusal: Option<Refusal>,
     /// With `RestrictShare`: set allowExternalPrincipals=false once the removals are done.
     pub restrict_share: bool,
@@ -235,6 +257,7 @@ pub fn plan(
 /// What a disassociation did to one principal, as verified against a fresh read of the share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// RAM's `associatedEntity`.
     pub principal: String,
     /// The status the fresh read shows; else the one the disassociation answered; else `unknown`.
     pub status: String,

@@ -5,16 +5,23 @@ use std::collections::BTreeMap;
 /// A share's status, as RAM reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub enum ShareStatus {
+    /// Being created.
     Pending,
     #[default]
+    /// In use (the default of a share read without one).
     Active,
+    /// Creation failed.
     Failed,
+    /// Being deleted.
     Deleting,
+    /// Deleted; RAM still lists it for a while.
     Deleted,
+    /// A status RAM may add later, kept as RAM spells it.
     Other(String),
 }
 
 impl ShareStatus {
+    /// RAM's status name, read.
     pub fn parse(s: &str) -> ShareStatus {
         match s {
             "PENDING" => ShareStatus::Pending,
@@ -26,6 +33,7 @@ impl ShareStatus {
         }
     }
 
+    /// RAM's status name.
     pub fn as_str(&self) -> &str {
         match self {
             ShareStatus::Pending => "PENDING",
@@ -37,6 +45,7 @@ impl ShareStatus {
         }
     }
 
+    /// DELETING or DELETED: the share no longer grants anything.
     pub fn is_gone(&self) -> bool {
         matches!(self, ShareStatus::Deleting | ShareStatus::Deleted)
     }
@@ -45,18 +54,28 @@ impl ShareStatus {
 /// A principal association's status, as RAM reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub enum AssociationStatus {
+    /// Being associated (a pending invitation, for an account outside the organization).
     Associating,
+    /// Associated: the principal has access.
     Associated,
+    /// The association failed (a rejected invitation, say).
     Failed,
+    /// Being removed.
     Disassociating,
+    /// Removed.
     Disassociated,
+    /// Suspended: the account left the organization; RAM can resume it.
     Suspended,
+    /// Being suspended.
     Suspending,
+    /// Being restored from SUSPENDED.
     Restoring,
+    /// A status RAM may add later, kept as RAM spells it.
     Other(String),
 }
 
 impl AssociationStatus {
+    /// RAM's status name, read.
     pub fn parse(s: &str) -> AssociationStatus {
         match s {
             "ASSOCIATING" => AssociationStatus::Associating,
@@ -71,6 +90,7 @@ impl AssociationStatus {
         }
     }
 
+    /// RAM's status name.
     pub fn as_str(&self) -> &str {
         match self {
             AssociationStatus::Associating => "ASSOCIATING",
@@ -117,14 +137,18 @@ impl AssociationStatus {
 /// id or an organization path on whose behalf the share's service principals may use it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceAssociation {
+    /// The source: an account id, an ARN, an organization id or path.
     pub source: String,
+    /// The association's status.
     pub status: AssociationStatus,
 }
 
 /// One principal association of a share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrincipalAssociation {
+    /// RAM's `associatedEntity`: an account, organization, OU, IAM role or user ARN, or a service principal.
     pub entity: String,
+    /// The association's status.
     pub status: AssociationStatus,
     /// RAM's own `external` flag, cross-checked against ramguard's classification.
     pub external: Option<bool>,
@@ -133,12 +157,19 @@ pub struct PrincipalAssociation {
 /// A RAM resource share with its principal associations.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResourceShare {
+    /// The share's ARN.
     pub arn: String,
+    /// The share's name.
     pub name: String,
+    /// The owning account.
     pub owner: String,
+    /// The share's status.
     pub status: ShareStatus,
+    /// `allowExternalPrincipals`.
     pub allow_external_principals: bool,
+    /// The share's tags.
     pub tags: BTreeMap<String, String>,
+    /// Its principal associations, every status.
     pub principals: Vec<PrincipalAssociation>,
     /// RAM's `featureSet`: STANDARD, CREATED_FROM_POLICY or PROMOTING_TO_STANDARD.
     pub feature_set: String,
@@ -168,6 +199,7 @@ impl ResourceShare {
 /// A resource a share carries (a RESOURCE association, as ListResources reports it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharedResource {
+    /// The resource's ARN.
     pub arn: String,
     /// RAM's resource type, e.g. `ec2:Subnet`.
     pub resource_type: String,
@@ -183,6 +215,7 @@ impl SharedResource {
 /// What a share exposes: its resources and the RAM permissions they are shared with.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Exposure {
+    /// The resources the share carries.
     pub resources: Vec<SharedResource>,
     /// Permission names (`AWSRAMDefaultPermissionSubnet`, or a customer managed permission's).
     pub permissions: Vec<String>,

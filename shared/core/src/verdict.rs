@@ -16,6 +16,7 @@ pub enum Placement {
     Trusted,
     /// A service principal, allowed by `ServicePrincipals=allow`.
     AllowedService,
+    /// Outside the organization, and why.
     Outside(OutsideReason),
 }
 
@@ -37,6 +38,7 @@ pub enum OutsideReason {
 }
 
 impl OutsideReason {
+    /// The reason's name, as logs and findings carry it.
     pub fn as_str(self) -> &'static str {
         match self {
             OutsideReason::NotAMember => "not a member of the organization",
@@ -103,9 +105,13 @@ pub fn classify(principal: &Principal, org: &OrgSnapshot, params: &Parameters) -
 /// A principal outside the organization that a share exposes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ExternalPrincipal {
+    /// RAM's `associatedEntity`.
     pub entity: String,
+    /// What kind of principal it is.
     pub kind: PrincipalKind,
+    /// The association's status, as RAM reports it.
     pub status: String,
+    /// Why it counts as outside.
     pub reason: OutsideReason,
     /// For [`OutsideReason::OutsideSource`]: the share's sources outside the organization.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -161,8 +167,11 @@ impl ExternalPrincipal {
 /// RAM's `external` flag disagreeing with ramguard's classification.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ExternalFlagMismatch {
+    /// RAM's `associatedEntity`.
     pub entity: String,
+    /// RAM's `external` flag.
     pub ram_external: bool,
+    /// Whether ramguard's classification puts it outside the organization.
     pub ramguard_external: bool,
 }
 
@@ -170,12 +179,16 @@ pub struct ExternalFlagMismatch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Compliance {
+    /// No principal outside the organization (trusted ones aside).
     Compliant,
+    /// A principal outside the organization, or strict mode's flags.
     NonCompliant,
+    /// Exempt, gone, or out of the rule's scope.
     NotApplicable,
 }
 
 impl Compliance {
+    /// Config's name for it (`COMPLIANT`, `NON_COMPLIANT`, `NOT_APPLICABLE`).
     pub fn as_str(self) -> &'static str {
         match self {
             Compliance::Compliant => "COMPLIANT",
@@ -189,17 +202,23 @@ impl Compliance {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum VerdictReason {
+    /// Every principal is inside the organization, trusted or an allowed service.
     NoOutsidePrincipal,
+    /// At least one principal is outside the organization.
     OutsidePrincipals,
     /// Strict mode (`FlagAllowExternalPrincipals=true`) and the share allows external principals.
     AllowsExternalPrincipals,
     /// Strict mode and the share lets accounts keep access after they leave the organization
     /// (`retainSharingOnAccountLeaveOrganization=true`).
     RetainsAccessOnLeave,
+    /// The share is DELETING or DELETED.
     ShareGone {
+        /// Its status.
         status: String,
     },
+    /// The exemption tag exempts it.
     Exempt {
+        /// Until when (None: until the tag is removed).
         until: Option<String>,
     },
 }
@@ -221,12 +240,18 @@ impl VerdictReason {
 /// The verdict on one share.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ShareVerdict {
+    /// The share's ARN.
     pub share_arn: String,
+    /// The verdict.
     pub compliance: Compliance,
+    /// Why.
     pub reason: VerdictReason,
+    /// The principals outside the organization.
     pub external: Vec<ExternalPrincipal>,
     #[serde(skip)]
+    /// Principals whose RAM `external` flag disagrees with ramguard's classification.
     pub flag_mismatches: Vec<ExternalFlagMismatch>,
+    /// Config's annotation: at most 256 characters.
     pub annotation: String,
     /// The exemption tag is present but exempts nothing (invalid value or expired date).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -236,11 +261,14 @@ pub struct ShareVerdict {
 /// What an exemption tag's value means at `now` (seconds since the epoch).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Exemption {
+    /// No exemption tag.
     None,
     /// `true`, or `true:<reason>`: exempt until the tag is removed.
     Indefinite {
+        /// The reason after `true:`, if any.
         reason: Option<String>,
     },
+    /// A date in the future: exempt until then.
     Until(String),
     /// A date that has passed: no longer exempt.
     Expired(String),
