@@ -183,7 +183,7 @@ def events(function: str) -> dict:
 
 
 def test_eventbridge_wiring():
-    rule_rs = (ROOT / "functions/config-rule/src/near_real_time.rs").read_text()
+    rule_rs = (ROOT / "shared/core/src/events.rs").read_text()
     near_real_time = re.findall(r'"(\w+)"', rule_rs.split("NEAR_REAL_TIME_EVENTS")[1].split("];")[0])
     ram = events("ConfigRuleFunction")["RamApiCalls"]["Pattern"]
     assert ram["detail-type"] == ["AWS API Call via CloudTrail"]

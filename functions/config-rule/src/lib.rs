@@ -33,10 +33,13 @@ use rule_event::now_secs;
 
 use rule_event::{ordering_timestamp, share_arn, ConfigurationItem, RuleInvocation, RuleTrigger};
 
-pub use near_real_time::{
-    sharing_change, Deferral, SharingChange, NEAR_REAL_TIME_EVENTS, RAM_STATE_CHANGE,
+pub use near_real_time::Deferral;
+pub use outcome::{
+    metrics, BatchItemFailure, RuleOutcome, Trigger, VerdictSummary, MAX_VERDICTS_IN_RESULT,
 };
-pub use outcome::{metrics, BatchItemFailure, RuleOutcome, VerdictSummary, MAX_VERDICTS_IN_RESULT};
+pub use ramguard_core::events::{
+    sharing_change, SharingChange, NEAR_REAL_TIME_EVENTS, RAM_STATE_CHANGE,
+};
 pub use sweep::{sweep_concurrency, DEFAULT_SWEEP_CONCURRENCY, MAX_SWEEP_CONCURRENCY};
 
 /// The rule's long-lived state: the function's own SDK configuration, clients built once, the
@@ -148,7 +151,7 @@ impl RuleHandler {
         let now = DateTime::from(std::time::SystemTime::now());
         match trigger {
             RuleTrigger::Scheduled { notification_time } => {
-                outcome.trigger = "scheduled".into();
+                outcome.trigger = Trigger::Scheduled;
                 let sweep = sweep::Sweep {
                     ram: &ram,
                     config: &config,
@@ -162,7 +165,7 @@ impl RuleHandler {
                 sweep.run(&mut outcome).await?;
             }
             RuleTrigger::Change { item, captured } => {
-                outcome.trigger = "change".into();
+                outcome.trigger = Trigger::Change;
                 let evaluations = self
                     .one_share(&ram, &item, left_scope, &org, &params, &mut outcome)
                     .await?;
@@ -177,7 +180,7 @@ impl RuleHandler {
         info!(
             rule = %rule_name,
             account = %account,
-            trigger = %outcome.trigger,
+            trigger = outcome.trigger.as_str(),
             compliant = outcome.compliant,
             non_compliant = outcome.non_compliant,
             not_applicable = outcome.not_applicable,

@@ -16,94 +16,10 @@ use tracing::{error, info, warn};
 
 use crate::error::{check_account_id, RuleError};
 use crate::outcome::skip_or_fail;
-use crate::outcome::RuleOutcome;
+use crate::outcome::{RuleOutcome, Trigger};
 use crate::rule_event::now_secs;
 use crate::RuleHandler;
-
-/// The RAM API calls (CloudTrail event names) that ask for an evaluation right away.
-pub const NEAR_REAL_TIME_EVENTS: [&str; 4] = [
-    "CreateResourceShare",
-    "AssociateResourceShare",
-    "UpdateResourceShare",
-    "EnableSharingWithAwsOrganization",
-];
-
-/// A RAM sharing change that asks for an evaluation now: where, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SharingChange {
-    pub trigger: &'static str,
-    /// The share owner's account: the rule runs there.
-    pub account: String,
-    pub region: Option<String>,
-    pub reason: String,
-}
-
-/// The RAM sharing change an EventBridge event reports, or why it is none: a RAM API call
-/// delivered by CloudTrail (only with a trail), or RAM's own "Resource Sharing State Change"
-/// (source `aws.ram`, best effort, sent "for both the owner of the resource share and the
-/// principals": https://docs.aws.amazon.com/ram/latest/userguide/using-cloudwatch-events.html).
-/// RAM documents no detail for its own event, so the owner is read from the share ARN among the
-/// event's resources (the event's account when there is none).
-pub fn sharing_change(
-    event: &aws_lambda_events::event::eventbridge::EventBridgeEvent<Value>,
-) -> Result<SharingChange, String> {
-    let account = event.account.clone().unwrap_or_default();
-    let region = event.region.clone().filter(|r| !r.is_empty());
-    let source = event.source.as_str();
-    let text = |key: &str| {
-        event
-            .detail
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    match (source, event.detail_type.as_str()) {
-        ("aws.ram", "AWS API Call via CloudTrail") => {
-            let (event_source, name) = (text("eventSource"), text("eventName"));
-            if event_source != "ram.amazonaws.com"
-                || !NEAR_REAL_TIME_EVENTS.contains(&name.as_str())
-            {
-                return Err(format!(
-                    "{event_source} {name} does not change what a share reaches"
-                ));
-            }
-            Ok(SharingChange {
-                trigger: "cloudtrail",
-                account,
-                region,
-                reason: name,
-            })
-        }
-        ("aws.ram", RAM_STATE_CHANGE) => {
-            let named = event.detail.get("resourceShareArn").and_then(Value::as_str);
-            let owner = event
-                .resources
-                .iter()
-                .flatten()
-                .map(String::as_str)
-                .chain(named)
-                .find_map(|arn| {
-                    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-                    (parts.len() == 6
-                        && parts[2] == "ram"
-                        && parts[5].starts_with("resource-share/"))
-                    .then(|| parts[4].to_string())
-                })
-                .unwrap_or_else(|| account.clone());
-            Ok(SharingChange {
-                trigger: "ram-event",
-                account: owner,
-                region,
-                reason: RAM_STATE_CHANGE.into(),
-            })
-        }
-        (source, detail_type) => Err(format!("{detail_type:?} from {source:?}")),
-    }
-}
-
-/// RAM's own event for a change to a share.
-pub const RAM_STATE_CHANGE: &str = "Resource Sharing State Change";
+use ramguard_core::events::{sharing_change, sqs_records, ChangeSource};
 
 /// A start of the rule: where, and why.
 struct StartRequest<'a> {
@@ -121,38 +37,6 @@ enum Started {
     Refused,
     /// Nothing to start there (no rule, or no member role): said in the outcome.
     Skipped,
-}
-
-/// One record of an SQS batch.
-struct SqsRecord {
-    message_id: String,
-    body: String,
-}
-
-fn parse_sqs_records(event: &Value) -> Result<Vec<SqsRecord>, RuleError> {
-    let records = event["Records"]
-        .as_array()
-        .ok_or_else(|| RuleError::BadEvent("Records is not a list".into()))?;
-    records
-        .iter()
-        .map(|r| {
-            if r["eventSource"] != "aws:sqs" {
-                return Err(RuleError::BadEvent(format!(
-                    "a record from {} is not an SQS message",
-                    bounded(&r["eventSource"].to_string(), 64)
-                )));
-            }
-            match (r["messageId"].as_str(), r["body"].as_str()) {
-                (Some(id), Some(body)) => Ok(SqsRecord {
-                    message_id: id.to_string(),
-                    body: body.to_string(),
-                }),
-                _ => Err(RuleError::BadEvent(
-                    "an SQS record without messageId or body".into(),
-                )),
-            }
-        })
-        .collect()
 }
 
 /// Where refused starts wait for the window to pass.
@@ -188,23 +72,23 @@ impl RuleHandler {
         event: Value,
         own_account: &str,
     ) -> Result<RuleOutcome, RuleError> {
-        let event: aws_lambda_events::event::eventbridge::EventBridgeEvent<Value> =
-            serde_json::from_value(event)
-                .map_err(|e| RuleError::BadEvent(format!("not an EventBridge event: {e}")))?;
         let change = match sharing_change(&event) {
             Ok(change) => change,
             Err(why) => {
-                info!(detail_type = %event.detail_type, source = ?event.source, reason = %why, "event ignored: not a RAM sharing change");
+                info!(detail_type = %event["detail-type"], source = %event["source"], reason = %why, "event ignored: not a RAM sharing change");
                 return Ok(RuleOutcome {
-                    trigger: "cloudtrail".into(),
-                    account: event.account.clone().unwrap_or_default(),
+                    trigger: Trigger::Cloudtrail,
+                    account: event["account"].as_str().unwrap_or_default().to_string(),
                     evaluation_started: Some(false),
                     ..Default::default()
                 });
             }
         };
         let mut outcome = RuleOutcome {
-            trigger: change.trigger.into(),
+            trigger: match change.source {
+                ChangeSource::CloudTrail => Trigger::Cloudtrail,
+                ChangeSource::RamEvent => Trigger::RamEvent,
+            },
             account: change.account.clone(),
             ..Default::default()
         };
@@ -234,7 +118,7 @@ impl RuleHandler {
             // a principal's copy of RAM's event for a share received from outside: the
             // organization judges the shares it owns, and RAM's event names no other to start
             Err(RuleError::Access(AccountAccess::NotAMember { .. }))
-                if change.trigger == "ram-event" =>
+                if change.source == ChangeSource::RamEvent =>
             {
                 info!(account = %change.account, reason = %change.reason,
                     "the share's owner is outside the organization; nothing to evaluate");
@@ -270,9 +154,9 @@ impl RuleHandler {
         event: Value,
         own_account: &str,
     ) -> Result<RuleOutcome, RuleError> {
-        let records = parse_sqs_records(&event)?;
+        let records = sqs_records(&event).map_err(|e| RuleError::BadEvent(e.to_string()))?;
         let mut outcome = RuleOutcome {
-            trigger: "deferred".into(),
+            trigger: Trigger::Deferred,
             ..Default::default()
         };
         for record in records {

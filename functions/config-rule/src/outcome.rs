@@ -7,6 +7,36 @@ use tracing::{info, warn};
 
 use crate::error::RuleError;
 
+/// What started an invocation (its JSON form is the kebab-case name).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trigger {
+    /// Config's periodic ScheduledNotification: the sweep.
+    #[default]
+    Scheduled,
+    /// A configuration item change: one share.
+    Change,
+    /// A RAM call delivered by CloudTrail.
+    Cloudtrail,
+    /// RAM's own "Resource Sharing State Change".
+    RamEvent,
+    /// Deferred starts from the queue.
+    Deferred,
+}
+
+impl Trigger {
+    /// Its name, as the result and the metrics record carry it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Scheduled => "scheduled",
+            Trigger::Change => "change",
+            Trigger::Cloudtrail => "cloudtrail",
+            Trigger::RamEvent => "ram-event",
+            Trigger::Deferred => "deferred",
+        }
+    }
+}
+
 /// The most NON_COMPLIANT shares an invocation's result lists.
 pub const MAX_VERDICTS_IN_RESULT: usize = 100;
 
@@ -58,7 +88,7 @@ impl RuleOutcome {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleOutcome {
-    pub trigger: String,
+    pub trigger: Trigger,
     pub account: String,
     pub compliant: usize,
     pub non_compliant: usize,
@@ -119,7 +149,7 @@ pub struct BatchItemFailure {
 pub fn metrics(outcome: &RuleOutcome, millis: u64) -> ramguard_aws::metrics::Invocation {
     ramguard_aws::metrics::Invocation::new("config-rule")
         .property("account", &outcome.account)
-        .property("trigger", &outcome.trigger)
+        .property("trigger", outcome.trigger.as_str())
         .count(
             "SharesJudged",
             (outcome.compliant + outcome.non_compliant + outcome.not_applicable) as u64,

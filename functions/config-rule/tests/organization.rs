@@ -235,7 +235,7 @@ async fn a_delegated_administrator_reads_the_organization_and_a_plain_member_can
         (out.account.as_str(), out.skipped.as_deref()),
         (member.as_str(), None)
     );
-    assert_eq!(out.trigger, "scheduled");
+    assert_eq!(out.trigger, ramguard_config_rule::Trigger::Scheduled);
 
     // deployed in an account that is neither: the organization cannot be read, nothing is judged
     let member_cfg = world.standin.config_for(&member).await;

@@ -308,6 +308,130 @@ pub fn is_rule_named(name: &str, base: &str) -> bool {
             .is_some_and(|suffix| !suffix.is_empty())
 }
 
+/// The RAM API calls (CloudTrail event names) that ask for an evaluation right away.
+pub const NEAR_REAL_TIME_EVENTS: [&str; 4] = [
+    "CreateResourceShare",
+    "AssociateResourceShare",
+    "UpdateResourceShare",
+    "EnableSharingWithAwsOrganization",
+];
+
+/// RAM's own event for a change to a share.
+pub const RAM_STATE_CHANGE: &str = "Resource Sharing State Change";
+
+/// What delivered a sharing change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeSource {
+    /// An "AWS API Call via CloudTrail" event (only with a trail).
+    CloudTrail,
+    /// RAM's own "Resource Sharing State Change" event.
+    RamEvent,
+}
+
+/// A RAM sharing change that asks for an evaluation now: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharingChange {
+    /// What delivered it.
+    pub source: ChangeSource,
+    /// The share owner's account: the rule runs there.
+    pub account: String,
+    /// The Region of the change, when the event names one.
+    pub region: Option<String>,
+    /// The RAM call, or RAM's event name.
+    pub reason: String,
+}
+
+/// The RAM sharing change an EventBridge event reports, or why it is none: a RAM API call
+/// delivered by CloudTrail (only with a trail), or RAM's own "Resource Sharing State Change"
+/// (source `aws.ram`, best effort, sent "for both the owner of the resource share and the
+/// principals": https://docs.aws.amazon.com/ram/latest/userguide/using-cloudwatch-events.html).
+/// RAM documents no detail for its own event, so the owner is read from the share ARN among the
+/// event's resources (the event's account when there is none).
+pub fn sharing_change(event: &Value) -> Result<SharingChange, String> {
+    let text = |path: &[&str]| optional(event, path).unwrap_or_default().to_string();
+    let account = text(&["account"]);
+    let region = optional(event, &["region"]).map(str::to_string);
+    let (source, detail_type) = (text(&["source"]), text(&["detail-type"]));
+    match (source.as_str(), detail_type.as_str()) {
+        ("aws.ram", "AWS API Call via CloudTrail") => {
+            let event_source = text(&["detail", "eventSource"]);
+            let name = text(&["detail", "eventName"]);
+            if event_source != "ram.amazonaws.com"
+                || !NEAR_REAL_TIME_EVENTS.contains(&name.as_str())
+            {
+                return Err(format!(
+                    "{event_source} {name} does not change what a share reaches"
+                ));
+            }
+            Ok(SharingChange {
+                source: ChangeSource::CloudTrail,
+                account,
+                region,
+                reason: name,
+            })
+        }
+        ("aws.ram", RAM_STATE_CHANGE) => {
+            let named = optional(event, &["detail", "resourceShareArn"]);
+            let owner = event["resources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .chain(named)
+                .find_map(share_owner)
+                .unwrap_or_else(|| account.clone());
+            Ok(SharingChange {
+                source: ChangeSource::RamEvent,
+                account: owner,
+                region,
+                reason: RAM_STATE_CHANGE.into(),
+            })
+        }
+        (source, detail_type) => Err(format!("{detail_type:?} from {source:?}")),
+    }
+}
+
+/// The owning account of a resource share ARN.
+fn share_owner(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    (parts.len() == 6 && parts[2] == "ram" && parts[5].starts_with("resource-share/"))
+        .then(|| parts[4].to_string())
+}
+
+/// One message of an SQS batch, as Lambda's SQS event source delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsRecord {
+    /// The message's id (what a partial batch response names).
+    pub message_id: String,
+    /// The message's body.
+    pub body: String,
+}
+
+/// The messages of an SQS batch (`Records`), or why the event is not one.
+pub fn sqs_records(event: &Value) -> Result<Vec<SqsRecord>, EventError> {
+    let records = event["Records"]
+        .as_array()
+        .ok_or_else(|| bad("Records", "is not a list"))?;
+    records
+        .iter()
+        .map(|r| {
+            if r["eventSource"] != "aws:sqs" {
+                return Err(bad(
+                    "Records[].eventSource",
+                    format!("{} is not aws:sqs", r["eventSource"]),
+                ));
+            }
+            match (r["messageId"].as_str(), r["body"].as_str()) {
+                (Some(id), Some(body)) => Ok(SqsRecord {
+                    message_id: id.to_string(),
+                    body: body.to_string(),
+                }),
+                _ => Err(bad("Records[]", "has no messageId or body")),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -421,5 +545,51 @@ mod tests {
             "other-ramguard-ram-shares",
             "ramguard-ram-shares"
         ));
+    }
+
+    #[test]
+    fn a_cloudtrail_ram_call_and_rams_own_event_are_sharing_changes() {
+        let ct = json!({"source": "aws.ram", "detail-type": "AWS API Call via CloudTrail",
+            "account": "111111111111", "region": "eu-west-1",
+            "detail": {"eventSource": "ram.amazonaws.com", "eventName": "AssociateResourceShare"}});
+        let c = sharing_change(&ct).unwrap();
+        assert_eq!(
+            (c.source, c.account.as_str(), c.region.as_deref()),
+            (ChangeSource::CloudTrail, "111111111111", Some("eu-west-1"))
+        );
+        let mut read = ct.clone();
+        read["detail"]["eventName"] = json!("GetResourceShares");
+        assert!(sharing_change(&read).is_err());
+        // a principal's copy of RAM's event: the owner is the share ARN's account
+        let ram = json!({"source": "aws.ram", "detail-type": RAM_STATE_CHANGE, "account": "222222222222",
+            "region": "us-east-1", "resources": ["arn:aws:ram:us-east-1:111111111111:resource-share/abc"], "detail": {}});
+        let c = sharing_change(&ram).unwrap();
+        assert_eq!(
+            (c.source, c.account.as_str()),
+            (ChangeSource::RamEvent, "111111111111")
+        );
+        let mut bare = ram.clone();
+        bare["resources"] = json!([]);
+        assert_eq!(sharing_change(&bare).unwrap().account, "222222222222");
+        assert!(sharing_change(&json!({"source": "aws.ec2", "detail-type": "x"})).is_err());
+    }
+
+    #[test]
+    fn an_sqs_batch_is_its_records_and_anything_else_is_refused() {
+        let batch =
+            json!({"Records": [{"messageId": "m1", "body": "{}", "eventSource": "aws:sqs"}]});
+        assert_eq!(
+            sqs_records(&batch).unwrap(),
+            vec![SqsRecord {
+                message_id: "m1".into(),
+                body: "{}".into()
+            }]
+        );
+        assert!(sqs_records(
+            &json!({"Records": [{"messageId": "m1", "body": "{}", "eventSource": "aws:sns"}]})
+        )
+        .is_err());
+        assert!(sqs_records(&json!({"Records": [{"eventSource": "aws:sqs"}]})).is_err());
+        assert!(sqs_records(&json!({"Records": {}})).is_err());
     }
 }
