@@ -12,7 +12,7 @@ use ramguard_testkit::repo_root;
 use serde_json::Value;
 
 const MARKER: &str =
-    "<!-- example finding: checked by functions/findings-importer/tests/documented_example.rs -->";
+    "<!-- example finding: checked by functions/findings-importer/tests/it/documented_example.rs -->";
 
 fn rendered() -> Value {
     let org = OrgSnapshot {
