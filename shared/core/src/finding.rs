@@ -367,6 +367,102 @@ fn finding_type(subject: &Subject<'_>) -> &'static str {
     }
 }
 
+/// A principal's finding: its title, description and recommendation, and its details.
+fn principal_text(
+    share: &ResourceShare,
+    p: &ExternalPrincipal,
+    name: &str,
+    other: &mut BTreeMap<String, String>,
+    product_fields: &mut BTreeMap<String, String>,
+) -> (String, String, String) {
+    let kind = principal_kind_text(p.kind);
+    other.insert("principal".into(), bounded(&p.entity, MAX_OTHER_VALUE));
+    other.insert("principalKind".into(), p.kind.as_str().into());
+    other.insert("associationStatus".into(), p.status.clone());
+    other.insert("outsideReason".into(), p.reason.as_str().into());
+    product_fields.insert(FIELD_PRINCIPAL.into(), bounded(&p.entity, 2047));
+    let state = if p.is_pending() {
+        "has a pending invitation to"
+    } else {
+        "has access to"
+    };
+    let on_behalf = if p.sources.is_empty() {
+        String::new()
+    } else {
+        other.insert(
+            "outsideSources".into(),
+            bounded(&p.sources.join(", "), MAX_OTHER_VALUE),
+        );
+        format!(
+            " and may use it on behalf of sources outside the organization: {}",
+            p.sources.join(", ")
+        )
+    };
+    let mut description = format!(
+        "The {kind} {} ({}) {state} the AWS RAM resource share {} owned by account {}{on_behalf}. \
+         Association status: {}.",
+        p.entity,
+        p.reason.as_str(),
+        share.arn,
+        share.owner,
+        p.status
+    );
+    if !crate::share::AssociationStatus::parse(&p.status).is_removable() {
+        description.push_str(&format!(
+            " ramguard does not remove principals in status {} automatically: review the share in RAM.",
+            p.status
+        ));
+    }
+    let recommendation = if share.is_created_from_policy() {
+        format!(
+            "This share was created from a resource-based policy, and RAM cannot change it until \
+             it is promoted: promote it (PromoteResourceShareCreatedFromPolicy) and then remove {}, \
+             or remove {} from the resource's policy.",
+            p.entity, p.entity
+        )
+    } else if !p.sources.is_empty() {
+        format!(
+            "Remove the sources outside the organization ({}) from the resource share \
+             (DisassociateResourceShare with sources), or remove {} from it.",
+            p.sources.join(", "),
+            p.entity
+        )
+    } else {
+        format!(
+            "Remove {} from the resource share (DisassociateResourceShare). If it is a \
+             trusted partner, list its account in TrustedAccountIds or tag the share with \
+             the exemption tag instead.",
+            p.entity
+        )
+    };
+    (
+        format!("RAM resource share {name} is shared outside the organization"),
+        description,
+        recommendation,
+    )
+}
+
+/// What a share exposes, in the share resource's details.
+fn exposure_details(exposure: &Exposure, other: &mut BTreeMap<String, String>) {
+    if !exposure.resources.is_empty() {
+        other.insert(
+            "sharedResources".into(),
+            exposure.resources.len().to_string(),
+        );
+        let types = exposure.resource_types();
+        other.insert(
+            "sharedResourceTypes".into(),
+            bounded(&types.join(", "), MAX_OTHER_VALUE),
+        );
+    }
+    if !exposure.permissions.is_empty() {
+        other.insert(
+            "permissions".into(),
+            bounded(&exposure.permissions.join(", "), MAX_OTHER_VALUE),
+        );
+    }
+}
+
 fn build(
     share: &ResourceShare,
     subject: &Subject<'_>,
@@ -393,70 +489,7 @@ fn build(
     ]);
     let mut product_fields = BTreeMap::from([(FIELD_SHARE_ARN.to_string(), share.arn.clone())]);
     let (title, description, recommendation) = match subject {
-        Subject::Principal(p) => {
-            let kind = principal_kind_text(p.kind);
-            other.insert("principal".into(), bounded(&p.entity, MAX_OTHER_VALUE));
-            other.insert("principalKind".into(), p.kind.as_str().into());
-            other.insert("associationStatus".into(), p.status.clone());
-            other.insert("outsideReason".into(), p.reason.as_str().into());
-            product_fields.insert(FIELD_PRINCIPAL.into(), bounded(&p.entity, 2047));
-            let state = if p.is_pending() {
-                "has a pending invitation to"
-            } else {
-                "has access to"
-            };
-            let on_behalf = if p.sources.is_empty() {
-                String::new()
-            } else {
-                other.insert("outsideSources".into(), bounded(&p.sources.join(", "), MAX_OTHER_VALUE));
-                format!(
-                    " and may use it on behalf of sources outside the organization: {}",
-                    p.sources.join(", ")
-                )
-            };
-            let mut description = format!(
-                "The {kind} {} ({}) {state} the AWS RAM resource share {} owned by account {}{on_behalf}. \
-                 Association status: {}.",
-                p.entity,
-                p.reason.as_str(),
-                share.arn,
-                share.owner,
-                p.status
-            );
-            if !crate::share::AssociationStatus::parse(&p.status).is_removable() {
-                description.push_str(&format!(
-                    " ramguard does not remove principals in status {} automatically: review the share in RAM.",
-                    p.status
-                ));
-            }
-            let recommendation = if share.is_created_from_policy() {
-                format!(
-                    "This share was created from a resource-based policy, and RAM cannot change it until \
-                     it is promoted: promote it (PromoteResourceShareCreatedFromPolicy) and then remove {}, \
-                     or remove {} from the resource's policy.",
-                    p.entity, p.entity
-                )
-            } else if !p.sources.is_empty() {
-                format!(
-                    "Remove the sources outside the organization ({}) from the resource share \
-                     (DisassociateResourceShare with sources), or remove {} from it.",
-                    p.sources.join(", "),
-                    p.entity
-                )
-            } else {
-                format!(
-                    "Remove {} from the resource share (DisassociateResourceShare). If it is a \
-                     trusted partner, list its account in TrustedAccountIds or tag the share with \
-                     the exemption tag instead.",
-                    p.entity
-                )
-            };
-            (
-                format!("RAM resource share {name} is shared outside the organization"),
-                description,
-                recommendation,
-            )
-        }
+        Subject::Principal(p) => principal_text(share, p, name, &mut other, &mut product_fields),
         Subject::RetainsAccessOnLeave => (
             format!("RAM resource share {name} stays shared with accounts that leave the organization"),
             format!(
@@ -490,23 +523,7 @@ fn build(
         Some(e) => format!("{description} {e}"),
         None => description,
     };
-    if !exposure.resources.is_empty() {
-        other.insert(
-            "sharedResources".into(),
-            exposure.resources.len().to_string(),
-        );
-        let types = exposure.resource_types();
-        other.insert(
-            "sharedResourceTypes".into(),
-            bounded(&types.join(", "), MAX_OTHER_VALUE),
-        );
-    }
-    if !exposure.permissions.is_empty() {
-        other.insert(
-            "permissions".into(),
-            bounded(&exposure.permissions.join(", "), MAX_OTHER_VALUE),
-        );
-    }
+    exposure_details(exposure, &mut other);
     let mut resources = vec![Resource {
         resource_type: "Other".into(),
         id: share.arn.clone(),
