@@ -208,26 +208,36 @@ async fn deliver(sqs: &aws_sdk_sqs::Client, url: &str, w: &LambdaWatch) -> (usiz
     (messages.len(), out)
 }
 
-#[tokio::test]
-async fn a_burst_of_changes_ends_judged_with_one_deferred_evaluation() {
-    const WINDOW: u64 = 6;
+/// A world whose Config refuses a start within `window` seconds of the last one and keeps a run
+/// going `run_seconds`, its deferral queue (delay = the window), and the functions wired to it.
+async fn deferring_world(
+    window: u64,
+    run_seconds: u64,
+) -> (World, aws_sdk_sqs::Client, String, LambdaWatch) {
     let world = World::new(1).await;
-    let mgmt = world.org.management.clone();
     world.config_rule(RULE, json!({})).await;
     world.standin.settings(
-        &mgmt,
-        json!({"configStartWindowSeconds": WINDOW, "configEvaluationSeconds": 0}),
+        &world.org.management,
+        json!({"configStartWindowSeconds": window, "configEvaluationSeconds": run_seconds}),
     );
-    let (sqs, url) = deferral_queue(&world, WINDOW).await;
-    let window = WINDOW.to_string();
+    let (sqs, url) = deferral_queue(&world, window).await;
+    let seconds = window.to_string();
     let w = watch(
         &world,
         &[
             ("DEFERRED_EVALUATIONS_QUEUE_URL", url.as_str()),
-            ("DEFERRED_EVALUATION_SECONDS", window.as_str()),
+            ("DEFERRED_EVALUATION_SECONDS", seconds.as_str()),
         ],
     )
     .await;
+    (world, sqs, url, w)
+}
+
+#[tokio::test]
+async fn a_burst_of_changes_ends_judged_with_one_deferred_evaluation() {
+    const WINDOW: u64 = 6;
+    let (world, sqs, url, w) = deferring_world(WINDOW, 0).await;
+    let mgmt = world.org.management.clone();
     // ten changes within one window (deferrals are counted in windows aligned on the clock, so
     // the burst starts as one begins); the last one adds an outsider
     let member = world.org.members[0].clone();
@@ -317,24 +327,9 @@ async fn a_burst_of_changes_ends_judged_with_one_deferred_evaluation() {
 #[tokio::test]
 async fn a_refused_deferred_start_is_deferred_again_and_ram_events_start_the_path() {
     const WINDOW: u64 = 2;
-    let world = World::new(1).await;
-    let mgmt = world.org.management.clone();
-    world.config_rule(RULE, json!({})).await;
     // a run stays in progress longer than the window: the deferred start is refused too
-    world.standin.settings(
-        &mgmt,
-        json!({"configStartWindowSeconds": WINDOW, "configEvaluationSeconds": 4}),
-    );
-    let (sqs, url) = deferral_queue(&world, WINDOW).await;
-    let window = WINDOW.to_string();
-    let w = watch(
-        &world,
-        &[
-            ("DEFERRED_EVALUATIONS_QUEUE_URL", url.as_str()),
-            ("DEFERRED_EVALUATION_SECONDS", window.as_str()),
-        ],
-    )
-    .await;
+    let (world, sqs, url, w) = deferring_world(WINDOW, 4).await;
+    let mgmt = world.org.management.clone();
     let share = world.share("ram-event", true, &[OUTSIDER]).await;
     // RAM's own event, as a principal's copy would name the owner's share among its resources
     let ram_event = json!({
