@@ -4,7 +4,7 @@ use ramguard_aws::credentials::AccountAccess;
 use ramguard_aws::failure::{self, ErrorType};
 use ramguard_aws::AwsError;
 use ramguard_core::params::ParameterError;
-use ramguard_core::principal::is_account_id;
+use ramguard_core::rule_event::RuleEventError;
 use ramguard_core::text::bounded;
 
 /// Why an invocation failed. Nothing is reported to Config when it does.
@@ -37,12 +37,14 @@ impl RuleError {
 }
 
 pub(crate) fn check_account_id(account: &str, field: &str) -> Result<(), RuleError> {
-    if is_account_id(account) {
-        Ok(())
-    } else {
-        let shown: String = account.chars().take(40).collect();
-        Err(RuleError::BadEvent(format!(
-            "{field} {shown:?} is not a 12-digit account ID"
-        )))
+    ramguard_core::rule_event::check_account_id(account, field).map_err(RuleError::from)
+}
+
+impl From<RuleEventError> for RuleError {
+    fn from(e: RuleEventError) -> RuleError {
+        match e {
+            RuleEventError::BadEvent(text) => RuleError::BadEvent(text),
+            RuleEventError::Parameters(p) => RuleError::Parameters(p),
+        }
     }
 }

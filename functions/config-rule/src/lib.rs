@@ -31,7 +31,8 @@ pub use error::RuleError;
 use outcome::skip_or_fail;
 use rule_event::now_secs;
 
-use rule_event::{ordering_timestamp, share_arn, ConfigurationItem, RuleInvocation, RuleTrigger};
+use ramguard_core::rule_event::{share_arn, ConfigurationItem, RuleInvocation, RuleTrigger};
+use rule_event::ordering_timestamp;
 
 pub use near_real_time::Deferral;
 pub use outcome::{
@@ -150,7 +151,9 @@ impl RuleHandler {
         let config = ramguard_aws::calls::config(&target);
         let now = DateTime::from(std::time::SystemTime::now());
         match trigger {
-            RuleTrigger::Scheduled { notification_time } => {
+            RuleTrigger::Scheduled {
+                notification_millis,
+            } => {
                 outcome.trigger = Trigger::Scheduled;
                 let sweep = sweep::Sweep {
                     ram: &ram,
@@ -159,12 +162,15 @@ impl RuleHandler {
                     org: &org,
                     params: &params,
                     token: &token,
-                    ordering: ordering_timestamp(notification_time, now),
+                    ordering: ordering_timestamp(notification_millis, now),
                     width: self.sweep_concurrency.max(1),
                 };
                 sweep.run(&mut outcome).await?;
             }
-            RuleTrigger::Change { item, captured } => {
+            RuleTrigger::Change {
+                item,
+                captured_millis,
+            } => {
                 outcome.trigger = Trigger::Change;
                 let evaluations = self
                     .one_share(&ram, &item, left_scope, &org, &params, &mut outcome)
@@ -172,7 +178,7 @@ impl RuleHandler {
                 for e in &evaluations {
                     outcome.count(e.compliance);
                 }
-                let ordering = ordering_timestamp(captured, now);
+                let ordering = ordering_timestamp(captured_millis, now);
                 outcome.put_evaluations_calls =
                     config_api::put_evaluations(&config, &token, &evaluations, ordering).await?;
             }

@@ -14,6 +14,7 @@ pub mod org;
 pub mod params;
 pub mod principal;
 pub mod remediate;
+pub mod rule_event;
 pub mod share;
 pub mod text;
 pub mod verdict;
