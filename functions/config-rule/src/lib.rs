@@ -129,8 +129,13 @@ impl RuleHandler {
             )
             .await
             .map_err(RuleError::OrgSnapshot)?;
+        // the trigger is known before anything can end the invocation early (a skipped account)
         let mut outcome = RuleOutcome {
             account: account.clone(),
+            trigger: match trigger {
+                RuleTrigger::Scheduled { .. } => Trigger::Scheduled,
+                RuleTrigger::Change { .. } => Trigger::Change,
+            },
             ..Default::default()
         };
         let target = match self
@@ -154,7 +159,6 @@ impl RuleHandler {
             RuleTrigger::Scheduled {
                 notification_millis,
             } => {
-                outcome.trigger = Trigger::Scheduled;
                 let sweep = sweep::Sweep {
                     ram: &ram,
                     config: &config,
@@ -171,7 +175,6 @@ impl RuleHandler {
                 item,
                 captured_millis,
             } => {
-                outcome.trigger = Trigger::Change;
                 let evaluations = self
                     .one_share(&ram, &item, left_scope, &org, &params, &mut outcome)
                     .await?;

@@ -117,6 +117,14 @@ async fn a_member_without_the_member_role_is_skipped_until_the_stack_set_reaches
     );
     assert_eq!(out.put_evaluations_calls, 0);
     assert_eq!(count(&world, &member, "PutEvaluations"), 0);
+    // a change in that account is skipped the same way, and says what triggered it
+    let change = world.standin.rule_event(json!({
+        "account": member, "ruleName": rule, "messageType": "ConfigurationItemChangeNotification",
+        "configurationItem": {"resourceType": "AWS::RAM::ResourceShare", "resourceId": "abc"},
+    }));
+    let out = h.handle(change, &world.org.management).await.unwrap();
+    assert!(out.skipped.is_some(), "{out:?}");
+    assert_eq!(out.trigger, ramguard_config_rule::Trigger::Change);
 
     // the StackSet reaches the account: the next run evaluates it
     world.standin.create_role(&member, MEMBER_ROLE);
