@@ -121,6 +121,7 @@ async fn a_member_without_the_member_role_is_skipped_until_the_stack_set_reaches
     let change = world.standin.rule_event(json!({
         "account": member, "ruleName": rule, "messageType": "ConfigurationItemChangeNotification",
         "configurationItem": {"resourceType": "AWS::RAM::ResourceShare", "resourceId": "abc"},
+        "ruleParameters": json!({"ExecutionRoleName": MEMBER_ROLE}).to_string(),
     }));
     let out = h.handle(change, &world.org.management).await.unwrap();
     assert!(out.skipped.is_some(), "{out:?}");
