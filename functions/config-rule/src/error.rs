@@ -3,9 +3,9 @@
 use ramguard_aws::credentials::AccountAccess;
 use ramguard_aws::failure::{self, ErrorType};
 use ramguard_aws::AwsError;
-use ramguard_core::params::ParameterError;
+use ramguard_core::bounded;
 use ramguard_core::rule_event::RuleEventError;
-use ramguard_core::text::bounded;
+use ramguard_core::ParameterError;
 
 /// Why an invocation failed. Nothing is reported to Config when it does.
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use ramguard_aws::credentials::AccountConfigs;
 use ramguard_aws::failure::ErrorType;
 use ramguard_aws::organizations::OrgCache;
 use ramguard_aws::ram as ram_api;
-use ramguard_core::text::bounded;
+use ramguard_core::bounded;
 use ramguard_core::{evaluate, Compliance, OrgSnapshot, Parameters};
 use ramguard_lambda::Configuration;
 use serde_json::Value;
@@ -132,10 +132,7 @@ impl RuleHandler {
         // the trigger is known before anything can end the invocation early (a skipped account)
         let mut outcome = RuleOutcome {
             account: account.clone(),
-            trigger: match trigger {
-                RuleTrigger::Scheduled { .. } => Trigger::Scheduled,
-                RuleTrigger::Change { .. } => Trigger::Change,
-            },
+            trigger: Trigger::of(&trigger),
             ..Default::default()
         };
         let target = match self
@@ -186,17 +183,7 @@ impl RuleHandler {
                     config_api::put_evaluations(&config, &token, &evaluations, ordering).await?;
             }
         }
-        info!(
-            rule = %rule_name,
-            account = %account,
-            trigger = outcome.trigger.as_str(),
-            compliant = outcome.compliant,
-            non_compliant = outcome.non_compliant,
-            not_applicable = outcome.not_applicable,
-            evaluations_unchanged = outcome.evaluations_unchanged,
-            put_evaluations_calls = outcome.put_evaluations_calls,
-            "evaluations reported to AWS Config"
-        );
+        outcome.log_reported(&rule_name);
         Ok(outcome)
     }
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 use ramguard_aws::config::{self as config_api, StartOutcome};
 use ramguard_aws::credentials::AccountAccess;
 use ramguard_aws::{sqs as sqs_api, AwsError};
+use ramguard_core::bounded;
 use ramguard_core::deferral::DeferredEvaluation;
-use ramguard_core::principal::is_account_id;
-use ramguard_core::text::bounded;
+use ramguard_core::is_account_id;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
@@ -96,7 +96,7 @@ impl RuleHandler {
         if let Some(r) = change
             .region
             .as_deref()
-            .filter(|r| !ramguard_core::principal::is_region(r))
+            .filter(|r| !ramguard_core::is_region(r))
         {
             return Err(RuleError::BadEvent(format!(
                 "region {:?} is not an AWS Region",
@@ -208,7 +208,7 @@ impl RuleHandler {
                 ramguard_core::deferral::KIND
             ));
         }
-        if !is_account_id(&d.account) || !ramguard_core::principal::is_region(&d.region) {
+        if !is_account_id(&d.account) || !ramguard_core::is_region(&d.region) {
             return Err("account or region malformed".into());
         }
         match self.rule_name.as_deref() {

@@ -25,6 +25,14 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    /// The trigger of a Config rule invocation.
+    pub fn of(trigger: &ramguard_core::rule_event::RuleTrigger) -> Trigger {
+        match trigger {
+            ramguard_core::rule_event::RuleTrigger::Scheduled { .. } => Trigger::Scheduled,
+            ramguard_core::rule_event::RuleTrigger::Change { .. } => Trigger::Change,
+        }
+    }
+
     /// Its name, as the result and the metrics record carry it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,6 +53,21 @@ fn is_zero(n: &usize) -> bool {
 }
 
 impl RuleOutcome {
+    /// The one line that says what a Config rule invocation reported.
+    pub(crate) fn log_reported(&self, rule_name: &str) {
+        info!(
+            rule = %rule_name,
+            account = %self.account,
+            trigger = self.trigger.as_str(),
+            compliant = self.compliant,
+            non_compliant = self.non_compliant,
+            not_applicable = self.not_applicable,
+            evaluations_unchanged = self.evaluations_unchanged,
+            put_evaluations_calls = self.put_evaluations_calls,
+            "evaluations reported to AWS Config"
+        );
+    }
+
     /// Counts one verdict's compliance.
     pub(crate) fn count(&mut self, c: Compliance) {
         match c {

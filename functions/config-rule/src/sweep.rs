@@ -5,8 +5,8 @@ use aws_smithy_types::DateTime;
 use futures_util::StreamExt;
 use ramguard_aws::config::{self as config_api, ShareEvaluation};
 use ramguard_aws::{ram as ram_api, AwsError};
+use ramguard_core::bounded;
 use ramguard_core::judge::Judge;
-use ramguard_core::text::bounded;
 use ramguard_core::{Compliance, OrgSnapshot, Parameters, ResourceShare};
 use tracing::{info, warn};
 

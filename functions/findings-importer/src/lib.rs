@@ -11,10 +11,11 @@ use ramguard_aws::failure::{self, ErrorType};
 use ramguard_aws::organizations::OrgCache;
 use ramguard_aws::securityhub::{self as hub, FailedFinding};
 use ramguard_aws::{ram as ram_api, AwsError};
+use ramguard_core::bounded;
+use ramguard_core::events::ReportedCompliance;
 use ramguard_core::events::{self, ComplianceChange, EventError, Incoming};
 use ramguard_core::finding::{self, FindingContext};
-use ramguard_core::text::bounded;
-use ramguard_core::{evaluate, Parameters};
+use ramguard_core::{evaluate, Compliance, Parameters};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
@@ -76,11 +77,11 @@ pub struct ImportOutcome {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub account: String,
     /// The compliance the event reported.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub event_compliance: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_compliance: Option<ReportedCompliance>,
     /// The compliance of the share as read now (what the findings follow).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub live_compliance: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_compliance: Option<Compliance>,
     /// Findings created or updated (open).
     pub imported: Vec<String>,
     /// Findings resolved (PASSED, ARCHIVED).
@@ -235,8 +236,8 @@ impl Importer {
         let mut outcome = ImportOutcome {
             share_arn: change.share_arn.clone(),
             account: change.account.clone(),
-            event_compliance: change.compliance.clone(),
-            live_compliance: live,
+            event_compliance: Some(change.compliance),
+            live_compliance: Some(live),
             ..Default::default()
         };
         let name = share.as_ref().map(|s| s.name.as_str());
@@ -261,31 +262,31 @@ impl Importer {
         (
             Option<ramguard_core::ResourceShare>,
             Vec<finding::Finding>,
-            String,
+            Compliance,
         ),
         ImportError,
     > {
         let share = Box::pin(ram_api::share(ram, &change.share_arn)).await?;
         let (desired, live) = match &share {
-            None => (Vec::new(), "NOT_APPLICABLE".to_string()),
+            None => (Vec::new(), Compliance::NotApplicable),
             Some(share) => {
                 let verdict = evaluate(share, org, &self.params, now_millis() / 1000);
-                let exposure = if verdict.compliance == ramguard_core::Compliance::NonCompliant {
+                let exposure = if verdict.compliance == Compliance::NonCompliant {
                     Box::pin(ram_api::exposure(ram, &share.arn)).await?
                 } else {
                     ramguard_core::Exposure::default()
                 };
                 (
                     finding::findings_for(share, &verdict, ctx, &exposure),
-                    verdict.compliance.as_str().to_string(),
+                    verdict.compliance,
                 )
             }
         };
-        if live != change.compliance {
+        if ReportedCompliance::from(live) != change.compliance {
             info!(
                 share_arn = %change.share_arn,
                 event_compliance = %change.compliance,
-                live_compliance = %live,
+                live_compliance = live.as_str(),
                 "the event and the live share disagree; findings follow the live share"
             );
         }

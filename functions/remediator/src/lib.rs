@@ -193,7 +193,7 @@ impl Remediator {
                         "resource type {} is not a RAM share",
                         c.resource_type
                     ))
-                } else if c.compliance != "NON_COMPLIANT" {
+                } else if c.compliance != events::ReportedCompliance::NonCompliant {
                     Some(format!("the share is {}, not NON_COMPLIANT", c.compliance))
                 } else {
                     None

@@ -86,7 +86,7 @@ impl Settings {
                 })
             }
         };
-        let pairs = ramguard_core::params::PARAMETER_NAMES
+        let pairs = ramguard_core::PARAMETER_NAMES
             .iter()
             .filter_map(|n| get(n).map(|v| (n.to_string(), v)))
             .collect();

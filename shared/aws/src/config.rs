@@ -6,7 +6,7 @@ use aws_smithy_types::DateTime;
 use ramguard_core::earlier::EarlierResults;
 use ramguard_core::events::is_rule_named;
 pub use ramguard_core::judge::{ShareEvaluation, MAX_EVALUATIONS_PER_CALL};
-use ramguard_core::verdict::Compliance;
+use ramguard_core::Compliance;
 
 use crate::AwsError;
 

@@ -2,7 +2,7 @@
 
 use aws_config::SdkConfig;
 
-use ramguard_core::org::OrgSnapshot;
+use ramguard_core::OrgSnapshot;
 
 /// The ARN of the member-account role ramguard assumes.
 pub fn member_role_arn(partition: &str, account: &str, role_name: &str) -> String {

@@ -3,7 +3,7 @@
 //! error metrics can then tell a bad event from an unreadable organization or throttling.
 
 use crate::AwsError;
-use ramguard_core::text::bounded;
+use ramguard_core::bounded;
 
 /// The class of a failed invocation (Lambda's `errorType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,7 +36,7 @@ impl AwsError {
             Some(m) => m.to_string(),
             None => DisplayErrorContext(&err).to_string(),
         };
-        let message = ramguard_core::text::bounded(&message, 300);
+        let message = ramguard_core::bounded(&message, 300);
         AwsError {
             operation,
             code: err.code().map(str::to_string),

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::AwsError;
-use ramguard_core::org::{MemberAccount, OrgSnapshot};
+use ramguard_core::{MemberAccount, OrgSnapshot};
 
 /// The organization's ARN, id and management account, read from a member account's ARN:
 /// `arn:<partition>:organizations::<management account>:account/o-<org id>/<account id>`
@@ -24,7 +24,7 @@ pub fn organization_of_account_arn(arn: &str) -> Option<(String, String, String)
     if arn_lit != "arn" || service != "organizations" || !region.is_empty() {
         return None;
     }
-    if !ramguard_core::principal::is_account_id(management) || partition.is_empty() {
+    if !ramguard_core::is_account_id(management) || partition.is_empty() {
         return None;
     }
     let mut path = resource.split('/');
@@ -32,7 +32,7 @@ pub fn organization_of_account_arn(arn: &str) -> Option<(String, String, String)
     if kind != "account"
         || path.next().is_some()
         || !org_id.starts_with("o-")
-        || !ramguard_core::principal::is_account_id(account)
+        || !ramguard_core::is_account_id(account)
     {
         return None;
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
 use crate::AwsError;
-use ramguard_core::share::{
+use ramguard_core::{
     AssociationStatus, Exposure, PrincipalAssociation, ResourceShare, ShareStatus, SharedResource,
     SourceAssociation,
 };

@@ -78,10 +78,65 @@ pub struct ComplianceChange {
     pub account: String,
     /// The Region the result belongs to.
     pub region: String,
-    /// COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE or INSUFFICIENT_DATA.
-    pub compliance: String,
+    /// The result the change reports.
+    pub compliance: ReportedCompliance,
     /// Absent on a resource's first evaluation.
-    pub previous: Option<String>,
+    pub previous: Option<ReportedCompliance>,
+}
+
+/// A compliance type as Config reports it in a change event: ramguard's three verdicts, or
+/// `INSUFFICIENT_DATA` (Config had no result to give).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReportedCompliance {
+    /// `COMPLIANT`.
+    Compliant,
+    /// `NON_COMPLIANT`.
+    NonCompliant,
+    /// `NOT_APPLICABLE`.
+    NotApplicable,
+    /// `INSUFFICIENT_DATA`.
+    InsufficientData,
+}
+
+impl ReportedCompliance {
+    /// Config's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportedCompliance::Compliant => "COMPLIANT",
+            ReportedCompliance::NonCompliant => "NON_COMPLIANT",
+            ReportedCompliance::NotApplicable => "NOT_APPLICABLE",
+            ReportedCompliance::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+
+    /// The compliance type Config names `text`, if any.
+    pub fn parse(text: &str) -> Option<ReportedCompliance> {
+        [
+            ReportedCompliance::Compliant,
+            ReportedCompliance::NonCompliant,
+            ReportedCompliance::NotApplicable,
+            ReportedCompliance::InsufficientData,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for ReportedCompliance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<crate::verdict::Compliance> for ReportedCompliance {
+    fn from(verdict: crate::verdict::Compliance) -> ReportedCompliance {
+        match verdict {
+            crate::verdict::Compliance::Compliant => ReportedCompliance::Compliant,
+            crate::verdict::Compliance::NonCompliant => ReportedCompliance::NonCompliant,
+            crate::verdict::Compliance::NotApplicable => ReportedCompliance::NotApplicable,
+        }
+    }
 }
 
 impl ComplianceChange {
@@ -181,16 +236,13 @@ fn compliance_change(event: &Value) -> Result<ComplianceChange, EventError> {
             format!("{region:?} is not an AWS Region"),
         ));
     }
-    let compliance = text(event, &["detail", "newEvaluationResult", "complianceType"])?;
-    if !matches!(
-        compliance,
-        "COMPLIANT" | "NON_COMPLIANT" | "NOT_APPLICABLE" | "INSUFFICIENT_DATA"
-    ) {
+    let compliance_text = text(event, &["detail", "newEvaluationResult", "complianceType"])?;
+    let Some(compliance) = ReportedCompliance::parse(compliance_text) else {
         return Err(bad(
             "detail.newEvaluationResult.complianceType",
-            format!("{compliance:?} is not a Config compliance type"),
+            format!("{compliance_text:?} is not a Config compliance type"),
         ));
-    }
+    };
     let resource_id = text(event, &["detail", "resourceId"])?;
     let partition = optional(detail, &["configRuleARN"])
         .and_then(|arn| arn.split(':').nth(1))
@@ -219,8 +271,9 @@ fn compliance_change(event: &Value) -> Result<ComplianceChange, EventError> {
         share_arn,
         account: account.to_string(),
         region: region.to_string(),
-        compliance: compliance.to_string(),
-        previous: optional(detail, &["oldEvaluationResult", "complianceType"]).map(str::to_string),
+        compliance,
+        previous: optional(detail, &["oldEvaluationResult", "complianceType"])
+            .and_then(ReportedCompliance::parse),
     })
 }
 

@@ -524,6 +524,28 @@ fn build(
         None => description,
     };
     exposure_details(exposure, &mut other);
+    let resources = resources_of(share, ctx, exposure, other);
+    Draft {
+        id: finding_id(&share.arn, subject),
+        finding_type: finding_type(subject),
+        label,
+        title,
+        description,
+        recommendation,
+        product_fields,
+        resources,
+    }
+    .finish(ctx)
+}
+
+/// The share itself (with `other` as its details), then the resources it shares, up to
+/// [`MAX_SHARED_RESOURCES`].
+fn resources_of(
+    share: &ResourceShare,
+    ctx: &FindingContext,
+    exposure: &Exposure,
+    other: BTreeMap<String, String>,
+) -> Vec<Resource> {
     let mut resources = vec![Resource {
         resource_type: "Other".into(),
         id: share.arn.clone(),
@@ -553,39 +575,58 @@ fn build(
             },
         });
     }
-    Finding {
-        schema_version: SCHEMA_VERSION.into(),
-        id: finding_id(&share.arn, subject),
-        product_arn: product_arn(&ctx.partition, &ctx.region, &ctx.account),
-        generator_id: GENERATOR_ID.into(),
-        aws_account_id: ctx.account.clone(),
-        types: vec![finding_type(subject).into()],
-        created_at: ctx.now.clone(),
-        updated_at: ctx.now.clone(),
-        first_observed_at: ctx.now.clone(),
-        last_observed_at: ctx.now.clone(),
-        finding_provider_fields: FindingProviderFields {
-            severity: Severity {
-                label,
-                original: severity_original(label).into(),
+    resources
+}
+
+/// What makes one finding its own: the rest is the same for every ramguard finding.
+struct Draft {
+    id: String,
+    finding_type: &'static str,
+    label: SeverityLabel,
+    title: String,
+    description: String,
+    recommendation: String,
+    product_fields: BTreeMap<String, String>,
+    resources: Vec<Resource>,
+}
+
+impl Draft {
+    /// The ASFF finding, open and FAILED, observed now, its texts within ASFF's limits.
+    fn finish(self, ctx: &FindingContext) -> Finding {
+        Finding {
+            schema_version: SCHEMA_VERSION.into(),
+            id: self.id,
+            product_arn: product_arn(&ctx.partition, &ctx.region, &ctx.account),
+            generator_id: GENERATOR_ID.into(),
+            aws_account_id: ctx.account.clone(),
+            types: vec![self.finding_type.into()],
+            created_at: ctx.now.clone(),
+            updated_at: ctx.now.clone(),
+            first_observed_at: ctx.now.clone(),
+            last_observed_at: ctx.now.clone(),
+            finding_provider_fields: FindingProviderFields {
+                severity: Severity {
+                    label: self.label,
+                    original: severity_original(self.label).into(),
+                },
+                types: vec![self.finding_type.into()],
             },
-            types: vec![finding_type(subject).into()],
-        },
-        title: bounded(&title, MAX_TITLE),
-        description: bounded(&description, MAX_DESCRIPTION),
-        remediation: Remediation {
-            recommendation: Recommendation {
-                text: bounded(&recommendation, MAX_RECOMMENDATION),
-                url: RAM_DOC_URL.into(),
+            title: bounded(&self.title, MAX_TITLE),
+            description: bounded(&self.description, MAX_DESCRIPTION),
+            remediation: Remediation {
+                recommendation: Recommendation {
+                    text: bounded(&self.recommendation, MAX_RECOMMENDATION),
+                    url: RAM_DOC_URL.into(),
+                },
             },
-        },
-        product_fields,
-        resources,
-        compliance: FindingCompliance {
-            status: ComplianceStatus::Failed,
-            related_requirements: vec![RELATED_REQUIREMENT.into()],
-        },
-        record_state: RecordState::Active,
+            product_fields: self.product_fields,
+            resources: self.resources,
+            compliance: FindingCompliance {
+                status: ComplianceStatus::Failed,
+                related_requirements: vec![RELATED_REQUIREMENT.into()],
+            },
+            record_state: RecordState::Active,
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::finding::sha256_hex;
 use crate::org::OrgSnapshot;
 use crate::params::Parameters;
 use crate::principal::{Principal, PrincipalKind};
-use crate::share::{AssociationStatus, ResourceShare, ShareStatus};
+use crate::share::{AssociationStatus, PrincipalAssociation, ResourceShare, ShareStatus};
 use crate::verdict::{classify, exemption, Exemption, OutsideReason, Placement};
 
 /// A principal the plan disassociates.
@@ -160,36 +160,11 @@ pub fn plan(
         share_arn: share.arn.clone(),
         removals: Vec::new(),
         kept: Vec::new(),
-        refusal: None,
+        refusal: refusal(share, org, params, now),
         restrict_share: false,
     };
-    let refuse = |mut out: RemediationPlan, refusal| {
-        out.refusal = Some(refusal);
-        out
-    };
-    if share.status.is_gone() {
-        let status = share.status.as_str().to_string();
-        return refuse(out, Refusal::ShareGone { status });
-    }
-    if share.status != ShareStatus::Active {
-        let status = share.status.as_str().to_string();
-        return refuse(out, Refusal::ShareNotActive { status });
-    }
-    match exemption(
-        share.tags.get(&params.exempt_tag_key).map(String::as_str),
-        now,
-    ) {
-        Exemption::Indefinite { .. } => return refuse(out, Refusal::Exempt { until: None }),
-        Exemption::Until(until) => return refuse(out, Refusal::Exempt { until: Some(until) }),
-        Exemption::None | Exemption::Expired(_) | Exemption::Invalid(_) => {}
-    }
-    if !org.is_member(&share.owner) && share.owner != org.management_account {
-        let owner = share.owner.clone();
-        return refuse(out, Refusal::OwnerNotInOrganization { owner });
-    }
-    if share.is_created_from_policy() {
-        let feature_set = share.feature_set.clone();
-        return refuse(out, Refusal::CreatedFromPolicy { feature_set });
+    if out.refusal.is_some() {
+        return out;
     }
     let mut blocks_restriction = false;
     let outside_source = share.sources.iter().any(|s| {
@@ -202,56 +177,100 @@ pub fn plan(
     for assoc in &share.principals {
         let principal = Principal::parse(&assoc.entity);
         let placement = classify(&principal, org, params);
-        // the same meaning as the rule's: every exposed status RAM documents is removable
-        let active = assoc.status.is_removable();
-        let keep = |why| KeptPrincipal {
-            principal: assoc.entity.clone(),
-            status: assoc.status.as_str().to_string(),
-            why,
-        };
-        let why = match placement {
-            Placement::InOrg => Some(KeepReason::InOrganization),
-            Placement::Trusted => Some(KeepReason::Trusted),
-            Placement::AllowedService if outside_source => {
-                Some(KeepReason::ServicePrincipalWithOutsideSource)
-            }
-            Placement::AllowedService => Some(KeepReason::AllowedServicePrincipal),
-            Placement::Outside(
-                OutsideReason::FlaggedServicePrincipal | OutsideReason::OutsideSource,
-            ) => Some(KeepReason::ServicePrincipalNotRemoved),
-            Placement::Outside(OutsideReason::Unrecognized) => Some(KeepReason::Unrecognized),
-            Placement::Outside(_) if matches!(assoc.status, AssociationStatus::Other(_)) => {
-                Some(KeepReason::UnknownStatus)
-            }
-            Placement::Outside(_) if !active => Some(KeepReason::NotActive),
-            Placement::Outside(_) if is_inside(&principal, org) => {
-                // classify and is_inside disagree: never remove on a doubt.
-                Some(KeepReason::InOrganization)
-            }
-            Placement::Outside(_) if principal.account() == Some(share.owner.as_str()) => {
-                Some(KeepReason::InOrganization)
-            }
-            Placement::Outside(reason) => {
-                out.removals.push(PlannedRemoval {
+        match keep_reason(share, org, assoc, &principal, placement, outside_source) {
+            Ok(why) => {
+                if assoc.status.is_exposed() && why != KeepReason::InOrganization {
+                    blocks_restriction = true;
+                }
+                out.kept.push(KeptPrincipal {
                     principal: assoc.entity.clone(),
-                    kind: principal.kind(),
-                    status_before: assoc.status.as_str().to_string(),
-                    reason,
+                    status: assoc.status.as_str().to_string(),
+                    why,
                 });
-                None
             }
-        };
-        if let Some(why) = why {
-            if assoc.status.is_exposed() && why != KeepReason::InOrganization {
-                blocks_restriction = true;
-            }
-            out.kept.push(keep(why));
+            Err(reason) => out.removals.push(PlannedRemoval {
+                principal: assoc.entity.clone(),
+                kind: principal.kind(),
+                status_before: assoc.status.as_str().to_string(),
+                reason,
+            }),
         }
     }
     out.removals.sort_by(|a, b| a.principal.cmp(&b.principal));
     out.removals.dedup_by(|a, b| a.principal == b.principal);
     out.restrict_share = restrict_share && share.allow_external_principals && !blocks_restriction;
     out
+}
+
+/// Why nothing of the share may be touched, if anything forbids it: gone, not active, exempt,
+/// owned outside the organization, or created from a resource policy.
+fn refusal(
+    share: &ResourceShare,
+    org: &OrgSnapshot,
+    params: &Parameters,
+    now: i64,
+) -> Option<Refusal> {
+    if share.status.is_gone() {
+        let status = share.status.as_str().to_string();
+        return Some(Refusal::ShareGone { status });
+    }
+    if share.status != ShareStatus::Active {
+        let status = share.status.as_str().to_string();
+        return Some(Refusal::ShareNotActive { status });
+    }
+    match exemption(
+        share.tags.get(&params.exempt_tag_key).map(String::as_str),
+        now,
+    ) {
+        Exemption::Indefinite { .. } => return Some(Refusal::Exempt { until: None }),
+        Exemption::Until(until) => return Some(Refusal::Exempt { until: Some(until) }),
+        Exemption::None | Exemption::Expired(_) | Exemption::Invalid(_) => {}
+    }
+    if !org.is_member(&share.owner) && share.owner != org.management_account {
+        let owner = share.owner.clone();
+        return Some(Refusal::OwnerNotInOrganization { owner });
+    }
+    if share.is_created_from_policy() {
+        let feature_set = share.feature_set.clone();
+        return Some(Refusal::CreatedFromPolicy { feature_set });
+    }
+    None
+}
+
+/// Why a principal stays (`Ok`), or why it is removed (`Err`, the reason it is outside): only
+/// an exposed, recognized principal outside the organization that nothing else vouches for goes.
+fn keep_reason(
+    share: &ResourceShare,
+    org: &OrgSnapshot,
+    assoc: &PrincipalAssociation,
+    principal: &Principal,
+    placement: Placement,
+    outside_source: bool,
+) -> Result<KeepReason, OutsideReason> {
+    // the same meaning as the rule's: every exposed status RAM documents is removable
+    let active = assoc.status.is_removable();
+    match placement {
+        Placement::InOrg => Ok(KeepReason::InOrganization),
+        Placement::Trusted => Ok(KeepReason::Trusted),
+        Placement::AllowedService if outside_source => {
+            Ok(KeepReason::ServicePrincipalWithOutsideSource)
+        }
+        Placement::AllowedService => Ok(KeepReason::AllowedServicePrincipal),
+        Placement::Outside(
+            OutsideReason::FlaggedServicePrincipal | OutsideReason::OutsideSource,
+        ) => Ok(KeepReason::ServicePrincipalNotRemoved),
+        Placement::Outside(OutsideReason::Unrecognized) => Ok(KeepReason::Unrecognized),
+        Placement::Outside(_) if matches!(assoc.status, AssociationStatus::Other(_)) => {
+            Ok(KeepReason::UnknownStatus)
+        }
+        Placement::Outside(_) if !active => Ok(KeepReason::NotActive),
+        // classify and is_inside disagree: never remove on a doubt.
+        Placement::Outside(_) if is_inside(principal, org) => Ok(KeepReason::InOrganization),
+        Placement::Outside(_) if principal.account() == Some(share.owner.as_str()) => {
+            Ok(KeepReason::InOrganization)
+        }
+        Placement::Outside(reason) => Err(reason),
+    }
 }
 
 /// What a disassociation did to one principal, as verified against a fresh read of the share.

@@ -3,7 +3,7 @@
 use crate::org::OrgSnapshot;
 use crate::params::{Parameters, ServicePrincipals};
 use crate::principal::{Principal, PrincipalKind};
-use crate::share::{AssociationStatus, ResourceShare};
+use crate::share::{AssociationStatus, PrincipalAssociation, ResourceShare};
 use crate::text::bounded;
 
 /// Where a principal stands relative to the organization.
@@ -395,96 +395,110 @@ pub fn evaluate(
 ) -> ShareVerdict {
     let tag = share.tags.get(&params.exempt_tag_key).map(String::as_str);
     let exempt = exemption(tag, now);
-    let exemption_warning = exempt.warning(&params.exempt_tag_key);
-    let verdict =
-        |compliance, reason, external: Vec<ExternalPrincipal>, mismatches, annotation: String| {
-            // the warning goes after the annotation when it fits Config's 256 characters
-            let annotation = match &exemption_warning {
-                Some(w) if annotation.chars().count() + 1 + w.chars().count() <= ANNOTATION_MAX => {
-                    format!("{annotation} {w}")
-                }
-                _ => annotation,
-            };
-            ShareVerdict {
-                share_arn: share.arn.clone(),
-                compliance,
-                reason,
-                external,
-                flag_mismatches: mismatches,
-                annotation: bounded(&annotation, ANNOTATION_MAX),
-                exemption_warning: exemption_warning.clone(),
+    let judgement = match not_applicable(share, &exempt, params) {
+        Some(judgement) => judgement,
+        None => {
+            let (external, mismatches) = principals_outside(share, org, params);
+            by_principals_and_flags(share, params, external, mismatches)
+        }
+    };
+    judgement.into_verdict(share, exempt.warning(&params.exempt_tag_key))
+}
+
+/// A verdict before its annotation is fitted to Config's limit.
+struct Judgement {
+    compliance: Compliance,
+    reason: VerdictReason,
+    external: Vec<ExternalPrincipal>,
+    mismatches: Vec<ExternalFlagMismatch>,
+    annotation: String,
+}
+
+impl Judgement {
+    fn new(compliance: Compliance, reason: VerdictReason, annotation: String) -> Judgement {
+        Judgement {
+            compliance,
+            reason,
+            external: Vec::new(),
+            mismatches: Vec::new(),
+            annotation,
+        }
+    }
+
+    /// The verdict, its exemption warning after the annotation when it fits Config's 256
+    /// characters.
+    fn into_verdict(self, share: &ResourceShare, warning: Option<String>) -> ShareVerdict {
+        let annotation = match &warning {
+            Some(w)
+                if self.annotation.chars().count() + 1 + w.chars().count() <= ANNOTATION_MAX =>
+            {
+                format!("{} {w}", self.annotation)
             }
+            _ => self.annotation,
         };
+        ShareVerdict {
+            share_arn: share.arn.clone(),
+            compliance: self.compliance,
+            reason: self.reason,
+            external: self.external,
+            flag_mismatches: self.mismatches,
+            annotation: bounded(&annotation, ANNOTATION_MAX),
+            exemption_warning: warning,
+        }
+    }
+}
+
+/// NOT_APPLICABLE when the share is gone or exempt (an expired or invalid exemption does not
+/// count).
+fn not_applicable(
+    share: &ResourceShare,
+    exempt: &Exemption,
+    params: &Parameters,
+) -> Option<Judgement> {
     if share.status.is_gone() {
         let status = share.status.as_str().to_string();
-        return verdict(
+        let annotation = format!("The resource share is {status}.");
+        return Some(Judgement::new(
             Compliance::NotApplicable,
-            VerdictReason::ShareGone {
-                status: status.clone(),
-            },
-            vec![],
-            vec![],
-            format!("The resource share is {status}."),
-        );
+            VerdictReason::ShareGone { status },
+            annotation,
+        ));
     }
+    let key = &params.exempt_tag_key;
     match exempt {
-        Exemption::Indefinite { reason } => {
-            return verdict(
-                Compliance::NotApplicable,
-                VerdictReason::Exempt { until: None },
-                vec![],
-                vec![],
-                match reason {
-                    Some(r) => format!("Exempt by tag {}: {r}", params.exempt_tag_key),
-                    None => format!("Exempt by tag {}.", params.exempt_tag_key),
-                },
-            )
-        }
-        Exemption::Until(until) => {
-            return verdict(
-                Compliance::NotApplicable,
-                VerdictReason::Exempt {
-                    until: Some(until.clone()),
-                },
-                vec![],
-                vec![],
-                format!("Exempt by tag {} until {until}.", params.exempt_tag_key),
-            )
-        }
-        Exemption::None | Exemption::Expired(_) | Exemption::Invalid(_) => {}
+        Exemption::Indefinite { reason } => Some(Judgement::new(
+            Compliance::NotApplicable,
+            VerdictReason::Exempt { until: None },
+            match reason {
+                Some(r) => format!("Exempt by tag {key}: {r}"),
+                None => format!("Exempt by tag {key}."),
+            },
+        )),
+        Exemption::Until(until) => Some(Judgement::new(
+            Compliance::NotApplicable,
+            VerdictReason::Exempt {
+                until: Some(until.clone()),
+            },
+            format!("Exempt by tag {key} until {until}."),
+        )),
+        Exemption::None | Exemption::Expired(_) | Exemption::Invalid(_) => None,
     }
+}
+
+/// The share's exposed principals outside the organization (sorted, one per entity) and where
+/// RAM's `external` flag disagrees with ramguard's classification.
+fn principals_outside(
+    share: &ResourceShare,
+    org: &OrgSnapshot,
+    params: &Parameters,
+) -> (Vec<ExternalPrincipal>, Vec<ExternalFlagMismatch>) {
+    let outside_sources = sources_outside(share, org, params);
     let mut external = Vec::new();
     let mut mismatches = Vec::new();
-    // sources constrain the share's service principals: one outside source puts them outside
-    let outside_sources: Vec<String> = share
-        .sources
-        .iter()
-        .filter(|s| s.status.is_exposed())
-        .filter(|s| {
-            matches!(
-                classify_source(&s.source, org, params),
-                Placement::Outside(_)
-            )
-        })
-        .map(|s| s.source.clone())
-        .collect();
     for assoc in &share.principals {
         let principal = Principal::parse(&assoc.entity);
         let placement = classify(&principal, org, params);
-        if let Some(ram_external) = assoc.external {
-            let checkable = !matches!(
-                principal,
-                Principal::ServicePrincipal(_) | Principal::Unrecognized(_)
-            );
-            let ours = placement != Placement::InOrg;
-            if checkable && ram_external != ours {
-                mismatches.push(ExternalFlagMismatch {
-                    entity: assoc.entity.clone(),
-                    ram_external,
-                    ramguard_external: ours,
-                });
-            }
-        }
+        mismatches.extend(flag_mismatch(assoc, &principal, &placement));
         let placement = match placement {
             Placement::AllowedService if !outside_sources.is_empty() => {
                 Placement::Outside(OutsideReason::OutsideSource)
@@ -510,51 +524,92 @@ pub fn evaluate(
     }
     external.sort_by(|a, b| a.entity.cmp(&b.entity));
     external.dedup_by(|a, b| a.entity == b.entity);
-    if !external.is_empty() {
-        let annotation = outside_annotation(&external);
-        return verdict(
+    (external, mismatches)
+}
+
+/// The share's exposed source constraints outside the organization: one of them puts its service
+/// principals outside.
+fn sources_outside(share: &ResourceShare, org: &OrgSnapshot, params: &Parameters) -> Vec<String> {
+    share
+        .sources
+        .iter()
+        .filter(|s| s.status.is_exposed())
+        .filter(|s| {
+            matches!(
+                classify_source(&s.source, org, params),
+                Placement::Outside(_)
+            )
+        })
+        .map(|s| s.source.clone())
+        .collect()
+}
+
+/// RAM's `external` flag against ramguard's placement, for the principals both can judge.
+fn flag_mismatch(
+    assoc: &PrincipalAssociation,
+    principal: &Principal,
+    placement: &Placement,
+) -> Option<ExternalFlagMismatch> {
+    let ram_external = assoc.external?;
+    let checkable = !matches!(
+        principal,
+        Principal::ServicePrincipal(_) | Principal::Unrecognized(_)
+    );
+    let ours = *placement != Placement::InOrg;
+    (checkable && ram_external != ours).then(|| ExternalFlagMismatch {
+        entity: assoc.entity.clone(),
+        ram_external,
+        ramguard_external: ours,
+    })
+}
+
+/// NON_COMPLIANT for outside principals, or in strict mode for the share's flags; COMPLIANT
+/// otherwise.
+fn by_principals_and_flags(
+    share: &ResourceShare,
+    params: &Parameters,
+    external: Vec<ExternalPrincipal>,
+    mismatches: Vec<ExternalFlagMismatch>,
+) -> Judgement {
+    let (compliance, reason, annotation) = if !external.is_empty() {
+        (
             Compliance::NonCompliant,
             VerdictReason::OutsidePrincipals,
-            external,
-            mismatches,
-            annotation,
-        );
-    }
-    if params.flag_allow_external_principals && share.allow_external_principals {
-        return verdict(
+            outside_annotation(&external),
+        )
+    } else if params.flag_allow_external_principals && share.allow_external_principals {
+        (
             Compliance::NonCompliant,
             VerdictReason::AllowsExternalPrincipals,
-            vec![],
-            mismatches,
             "The share allows principals outside the organization (allowExternalPrincipals=true)."
                 .into(),
-        );
-    }
-    if share.retains_access_on_leave {
-        if params.flag_allow_external_principals {
-            return verdict(
-                Compliance::NonCompliant,
-                VerdictReason::RetainsAccessOnLeave,
-                vec![],
-                mismatches,
-                "Accounts keep access to the share after they leave the organization (retainSharingOnAccountLeaveOrganization=true).".into(),
-            );
-        }
-        return verdict(
+        )
+    } else if share.retains_access_on_leave && params.flag_allow_external_principals {
+        (
+            Compliance::NonCompliant,
+            VerdictReason::RetainsAccessOnLeave,
+            "Accounts keep access to the share after they leave the organization (retainSharingOnAccountLeaveOrganization=true).".into(),
+        )
+    } else if share.retains_access_on_leave {
+        (
             Compliance::Compliant,
             VerdictReason::NoOutsidePrincipal,
-            vec![],
-            mismatches,
             "No principal outside the organization; accounts that leave it keep access (retainSharingOnAccountLeaveOrganization=true).".into(),
-        );
-    }
-    verdict(
-        Compliance::Compliant,
-        VerdictReason::NoOutsidePrincipal,
-        vec![],
+        )
+    } else {
+        (
+            Compliance::Compliant,
+            VerdictReason::NoOutsidePrincipal,
+            "No principal outside the organization.".into(),
+        )
+    };
+    Judgement {
+        compliance,
+        reason,
+        external,
         mismatches,
-        "No principal outside the organization.".into(),
-    )
+        annotation,
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_securityhub::types::AwsSecurityFinding;
 use ramguard_core::finding::GENERATOR_ID;
-use ramguard_core::Parameters;
+use ramguard_core::{Compliance, Parameters};
 use ramguard_findings_importer::{ImportError, Importer};
 use ramguard_testkit::{
     compliance_change, create_share, Fault, World, OUTSIDER, REGION, TEST_ROLE,
@@ -85,7 +85,7 @@ async fn imports_one_finding_per_outside_principal_and_updates_it_on_repeat() {
         .await
         .expect("import");
     assert_eq!(out.imported.len(), 2, "{out:?}");
-    assert_eq!(out.live_compliance, "NON_COMPLIANT");
+    assert_eq!(out.live_compliance, Some(Compliance::NonCompliant));
     let hub = world.securityhub();
     let found = by_principal(&findings(&hub, &share).await);
     assert_eq!(
@@ -252,7 +252,7 @@ async fn resolves_findings_when_principals_leave_and_when_the_share_is_fixed() {
         .await
         .expect("deleted");
     assert_eq!(out.resolved.len(), 1);
-    assert_eq!(out.live_compliance, "NOT_APPLICABLE");
+    assert_eq!(out.live_compliance, Some(Compliance::NotApplicable));
 }
 
 #[tokio::test]
@@ -265,7 +265,7 @@ async fn the_live_share_wins_over_a_stale_event() {
         .handle(change(&mgmt, &share, "COMPLIANT", None), &mgmt)
         .await
         .expect("import");
-    assert_eq!(out.live_compliance, "NON_COMPLIANT");
+    assert_eq!(out.live_compliance, Some(Compliance::NonCompliant));
     assert_eq!(out.imported.len(), 1);
 }
 

@@ -44,8 +44,8 @@ fn every_sample_is_a_compliance_change_of_a_share() {
             panic!("{name} is not a compliance change")
         };
         assert!(c.is_share(), "{name}");
-        assert_eq!(c.compliance, compliance, "{name}");
-        assert_eq!(c.previous.as_deref(), previous, "{name}");
+        assert_eq!(c.compliance.as_str(), compliance, "{name}");
+        assert_eq!(c.previous.map(|p| p.as_str()), previous, "{name}");
         assert!(c.share_arn.starts_with("arn:aws:ram:"), "{name}");
     }
 }

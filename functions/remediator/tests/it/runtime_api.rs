@@ -14,7 +14,7 @@ fn both_samples_are_remediation_triggers() {
     .unwrap() else {
         panic!("not a compliance change")
     };
-    assert_eq!(c.compliance, "NON_COMPLIANT");
+    assert_eq!(c.compliance.as_str(), "NON_COMPLIANT");
     let Incoming::CustomAction(a) =
         events::parse(&sample_event("remediator/security-hub-custom-action.json")).unwrap()
     else {

@@ -490,7 +490,7 @@ async fn run() -> Result<bool, String> {
             .get(&(arn.clone(), principal.clone()))
             .or_else(|| plans.get(&(arn.clone(), String::new())))
             // a table cell of at most 48 characters (the full text is printed below the table)
-            .map(|p| ramguard_core::text::bounded(p, 48))
+            .map(|p| ramguard_core::bounded(p, 48))
             .unwrap_or_else(|| "-".into());
         let enforce = if &now != status {
             now.clone()
