@@ -6,7 +6,8 @@
 //! The domain's vocabulary (principals, the organization, shares, parameters, verdicts, bounded
 //! text) is re-exported at the root. Formats and procedures that carry their own constants and
 //! verbs stay namespaced: `events` and `rule_event` (what arrives), `judge` and `earlier` (a
-//! sweep), `finding` (Security Hub), `remediate` (plans) and `deferral` (deferred starts).
+//! sweep), `finding` (Security Hub), `remediate` (plans) and `deferral` (deferred starts), `scp` (the policy grammar) and `guardrail` (what SCPs
+//! stop).
 
 #![warn(missing_docs)]
 
@@ -14,12 +15,14 @@ pub mod deferral;
 pub mod earlier;
 pub mod events;
 pub mod finding;
+pub mod guardrail;
 pub mod judge;
 mod org;
 mod params;
 mod principal;
 pub mod remediate;
 pub mod rule_event;
+pub mod scp;
 mod share;
 mod text;
 mod verdict;
