@@ -45,6 +45,21 @@ COMBINATIONS["organization-delegated-admin-secondary-region"] = {
     "ReservedConcurrency": "5", "RuleConcurrency": "0", **ORGANIZATION}
 COMBINATIONS["account-trusted-reserved"] = {
     "TrustedAccountIds": "444455556666", "ReservedConcurrency": "3"}
+# the preventive guardrail: created only in Organization scope, by the primary Region's stack
+COMBINATIONS["organization-guardrail"] = {"DeploymentScope": "Organization", "DeployGuardrail": "true",
+                                          **ORGANIZATION}
+COMBINATIONS["organization-guardrail-trusted-invitations-ous"] = {
+    "DeploymentScope": "Organization", "DeployGuardrail": "true", "TrustedAccountIds": "444455556666",
+    "GuardrailDenyInvitations": "true", "GuardrailInvitationOwnerIds": "444455556666,777788889999",
+    "GuardrailTargetIds": "ou-a1b2-abcdefgh,ou-a1b2-ijklmnop", "GuardrailBreakGlassRolePath": "/admin/glass/",
+    **ORGANIZATION}
+COMBINATIONS["organization-guardrail-delegated-secondary-region"] = {
+    "DeploymentScope": "Organization", "DeployedFrom": "DelegatedAdministrator", "DeployGuardrail": "true",
+    "GuardrailDenyInvitations": "true", "Regions": f"us-east-1,{REGION}", **ORGANIZATION}
+COMBINATIONS["organization-guardrail-delegated"] = {
+    "DeploymentScope": "Organization", "DeployedFrom": "DelegatedAdministrator", "DeployGuardrail": "true",
+    "GuardrailDenyInvitations": "true", "GuardrailCoverage": "false", **ORGANIZATION}
+COMBINATIONS["account-guardrail-asked"] = {"DeployGuardrail": "true"}
 
 
 def source() -> dict:

@@ -397,3 +397,75 @@ def test_the_readme_and_preflight_state_the_bound():
     assert f"at most {MAX_STACK_NAME} characters" in readme
     preflight = (cfn.ROOT / "scripts/preflight.py").read_text()
     assert f"MAX_STACK_NAME = {MAX_STACK_NAME}" in preflight
+
+
+# -- the preventive guardrail ----------------------------------------------------------------------
+def rendered(node, v: dict):
+    """A resolved property tree with every Fn::Sub and Fn::Split rendered."""
+    if isinstance(node, list):
+        return [rendered(x, v) for x in node]
+    if isinstance(node, dict):
+        if len(node) == 1 and next(iter(node)) == "Fn::Split":
+            return render_list(node, v)
+        if len(node) == 1 and next(iter(node)) == "Ref" and isinstance(v.get(node["Ref"]), list):
+            return list(v[node["Ref"]])
+        if len(node) == 1 and next(iter(node)) in ("Fn::Sub", "Ref", "Fn::Join"):
+            return render(node, v)
+        return {k: rendered(x, v) for k, x in node.items()}
+    return node
+
+
+def guardrail(name: str) -> dict | None:
+    found = resources(name, "AWS::Organizations::Policy")
+    if not found:
+        return None
+    (policy,) = found.values()
+    return rendered(policy["Properties"], values(name))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_guardrail_exists_only_when_asked_for_in_the_organizations_primary_region(name):
+    params = cfn.COMBINATIONS[name]
+    primary = not params.get("Regions") or params["Regions"].split(",")[0] == cfn.REGION
+    wanted = params.get("DeployGuardrail") == "true" and params.get("DeploymentScope") == "Organization" and primary
+    assert (guardrail(name) is not None) == wanted
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if guardrail(n) is not None])
+def test_the_guardrail_denies_what_the_readme_says_within_the_scp_limit(name):
+    params = cfn.COMBINATIONS[name]
+    policy = guardrail(name)
+    assert policy["Type"] == "SERVICE_CONTROL_POLICY"
+    assert policy["Name"] == f"{cfn.STACK}-ram-guardrail"
+    targets = params.get("GuardrailTargetIds", "").split(",") if params.get("GuardrailTargetIds") else [
+        params["OrganizationRootId"]]
+    assert policy["TargetIds"] == targets
+    content = policy["Content"]
+    # Organizations counts every character of the document; CloudFormation sends it minified
+    assert len(json.dumps(content, separators=(",", ":"))) <= 5120
+    by_sid = {st["Sid"]: st for st in content["Statement"]}
+    path = params.get("GuardrailBreakGlassRolePath", "/ramguard-break-glass/")
+    glass = {"aws:PrincipalArn": f"arn:aws:iam::*:role{path}*"}
+    assert by_sid["DenyExternalShares"]["Action"] == ["ram:CreateResourceShare", "ram:UpdateResourceShare"]
+    assert by_sid["DenyExternalShares"]["Condition"] == {
+        "Bool": {"ram:RequestedAllowsExternalPrincipals": "true"}, "ArnNotLike": glass}
+    assoc = by_sid["DenyOutsideAssociations"]["Condition"]
+    assert assoc["Bool"] == {"ram:AllowsExternalPrincipals": "true"} and assoc["ArnNotLike"] == glass
+    trusted = params.get("TrustedAccountIds")
+    if trusted:
+        assert assoc["ForAnyValue:StringNotEquals"] == {"ram:Principal": trusted.split(",")}
+    else:
+        assert assoc["Null"] == {"ram:Principal": "false"}
+    invitations = by_sid.get("DenyOutsideInvitations")
+    assert (invitations is not None) == (params.get("GuardrailDenyInvitations") == "true")
+    if invitations and params.get("GuardrailInvitationOwnerIds"):
+        assert invitations["Condition"]["StringNotEquals"] == {
+            "ram:ShareOwnerAccountId": params["GuardrailInvitationOwnerIds"].split(",")}
+
+
+def test_the_function_tests_use_the_guardrail_the_template_deploys():
+    """tests/fixtures/guardrail-scp.json is what `organization-guardrail` deploys: the functions'
+    tests attach it in the stand-in, so its refusals and its coverage are the deployed policy's."""
+    content = guardrail("organization-guardrail")["Content"]
+    fixture = json.loads((cfn.ROOT / "tests/fixtures/guardrail-scp.json").read_text())
+    assert content == fixture

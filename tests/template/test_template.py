@@ -22,7 +22,7 @@ FUNCTIONS = {  # logical id -> (binary, role)
 }
 # Actions that support no resource-level permissions, the only ones allowed on "*".
 NO_RESOURCE_LEVEL = {
-    "organizations:ListAccounts",
+    "organizations:ListAccounts", "organizations:ListRoots",
     "ram:GetResourceShares", "ram:GetResourceShareAssociations", "config:PutEvaluations",
     "config:DescribeConfigRules", "ram:ListSourceAssociations", "ram:ListResources",
     "ram:ListResourceSharePermissions",
@@ -172,7 +172,7 @@ def test_the_config_rule_runs_on_changes_and_on_schedule_for_shares():
     permission = R["ConfigInvokePermission"]["Properties"]
     assert permission["Principal"] == "config.amazonaws.com"
     assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
-    assert set(rule["InputParameters"]) == {"TrustedAccountIds", "ExemptTagKey", "FlagAllowExternalPrincipals",
+    assert set(rule["InputParameters"]) == {"TrustedAccountIds", "ExemptTagKey", "FlagAllowExternalPrincipals", "GuardrailCoverage",
                                             "ServicePrincipals"}
     assert rule["InputParameters"]["TrustedAccountIds"] == {
         "Fn::If": ["HasTrustedAccounts", {"Ref": "TrustedAccountIds"}, {"Ref": "AWS::NoValue"}]}

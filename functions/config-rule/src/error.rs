@@ -17,6 +17,8 @@ pub enum RuleError {
     Parameters(#[from] ParameterError),
     #[error("cannot read the organization, so no share is judged: {0}")]
     OrgSnapshot(AwsError),
+    #[error("cannot read the SCPs in force on account {account}, so its guardrail coverage is not judged (its shares were): {source}")]
+    Guardrail { account: String, source: AwsError },
     #[error(transparent)]
     Access(#[from] AccountAccess),
     #[error(transparent)]
@@ -30,6 +32,7 @@ impl RuleError {
             RuleError::BadEvent(_) => ErrorType::BadEvent,
             RuleError::Parameters(_) => ErrorType::BadParameters,
             RuleError::OrgSnapshot(_) => ErrorType::OrganizationUnreadable,
+            RuleError::Guardrail { .. } => ErrorType::GuardrailUnreadable,
             RuleError::Access(a) => failure::of_access(a),
             RuleError::Aws(e) => failure::of_aws(e),
         }

@@ -22,6 +22,7 @@ use serde_json::Value;
 use tracing::info;
 
 mod error;
+mod guardrail;
 mod near_real_time;
 mod outcome;
 mod rule_event;
@@ -50,6 +51,8 @@ pub struct RuleHandler {
     organizations: aws_sdk_organizations::Client,
     config: aws_sdk_config::Client,
     org_cache: OrgCache,
+    /// The SCPs read for guardrail coverage, kept like the org snapshot.
+    scps: ramguard_aws::scps::ScpReader,
     /// The rule's name, for the near-real-time path (StartConfigRulesEvaluation).
     pub rule_name: Option<String>,
     /// Parameters for the near-real-time path (from environment variables).
@@ -74,6 +77,7 @@ impl RuleHandler {
             deferral: Deferral::new(&base),
             accounts: AccountConfigs::new(base, "ramguard-config-rule"),
             org_cache: OrgCache::new(),
+            scps: ramguard_aws::scps::ScpReader::new(),
             rule_name,
             env_parameters,
             rule_names: Mutex::default(),
@@ -167,6 +171,20 @@ impl RuleHandler {
                     width: self.sweep_concurrency.max(1),
                 };
                 sweep.run(&mut outcome).await?;
+                if params.guardrail_coverage {
+                    let check = guardrail::GuardrailCheck {
+                        organizations: &self.organizations,
+                        scps: &self.scps,
+                        config: &config,
+                        token: &token,
+                        region: &region_of(&config),
+                    };
+                    let (coverage, calls) = check
+                        .report(&account, &org, &params, sweep.ordering)
+                        .await?;
+                    outcome.put_evaluations_calls += calls;
+                    outcome.guardrail = Some(coverage);
+                }
             }
             RuleTrigger::Change {
                 item,
@@ -252,6 +270,15 @@ impl RuleHandler {
                 .map_err(Configuration)?;
         Ok(handler)
     }
+}
+
+/// The Region a client calls.
+fn region_of(client: &aws_sdk_config::Client) -> String {
+    client
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default()
 }
 
 impl ramguard_lambda::Outcome for RuleOutcome {

@@ -149,6 +149,9 @@ pub struct RuleOutcome {
     /// NON_COMPLIANT shares left out of `verdicts`.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub verdicts_omitted: usize,
+    /// The account's guardrail coverage (scheduled runs with `GuardrailCoverage`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub guardrail: Option<ramguard_core::guardrail::AccountCoverage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +188,15 @@ pub fn metrics(outcome: &RuleOutcome, millis: u64) -> ramguard_aws::metrics::Inv
         .count(
             "MemberRoleUnavailable",
             u64::from(outcome.member_role_unavailable),
+        )
+        .count(
+            "AccountsWithoutGuardrail",
+            u64::from(
+                outcome
+                    .guardrail
+                    .as_ref()
+                    .is_some_and(|g| g.state.compliance() == Compliance::NonCompliant),
+            ),
         )
         .count("EvaluationsStarted", outcome.evaluations_started as u64)
         .count("EvaluationsDeferred", outcome.evaluations_deferred as u64)

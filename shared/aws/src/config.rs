@@ -79,6 +79,48 @@ pub async fn put_evaluations(
     Ok(calls)
 }
 
+/// The resource type of an account's own evaluation (guardrail coverage).
+pub const ACCOUNT_RESOURCE_TYPE: &str = "AWS::::Account";
+
+/// Reports the account's own evaluation (resource type `AWS::::Account`, id the account id) in
+/// one call: Config takes this type for per-account evaluations.
+pub async fn put_account_evaluation(
+    client: &aws_sdk_config::Client,
+    result_token: &str,
+    account: &str,
+    compliance: Compliance,
+    annotation: &str,
+    ordering: DateTime,
+) -> Result<usize, AwsError> {
+    let evaluation = Evaluation::builder()
+        .compliance_resource_type(ACCOUNT_RESOURCE_TYPE)
+        .compliance_resource_id(account)
+        .compliance_type(compliance_type(compliance))
+        .ordering_timestamp(ordering)
+        .annotation(annotation)
+        .build()
+        .map_err(|err| AwsError {
+            operation: "PutEvaluations",
+            code: None,
+            message: err.to_string(),
+        })?;
+    let out = client
+        .put_evaluations()
+        .result_token(result_token)
+        .evaluations(evaluation)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("PutEvaluations", e))?;
+    if !out.failed_evaluations.unwrap_or_default().is_empty() {
+        return Err(AwsError {
+            operation: "PutEvaluations",
+            code: Some("FailedEvaluations".into()),
+            message: format!("Config did not accept the evaluation of account {account}"),
+        });
+    }
+    Ok(1)
+}
+
 /// The results Config holds for the rule on resources of ramguard's type, COMPLIANT and
 /// NON_COMPLIANT (a NOT_APPLICABLE result needs no replacing), held compactly: ⌈results/100⌉
 /// GetComplianceDetailsByConfigRule calls (100 is the call's largest page). Each result carries

@@ -24,12 +24,15 @@ pub enum ErrorType {
     Throttled,
     /// Security Hub did not take some findings.
     FindingsNotImported,
+    /// The SCPs in force on an account cannot be read, so its guardrail coverage is not judged
+    /// (the share evaluations were reported).
+    GuardrailUnreadable,
     /// Any other AWS error (service, operation, code and message in the error message).
     AwsError,
 }
 
 impl ErrorType {
-    pub const ALL: [ErrorType; 9] = [
+    pub const ALL: [ErrorType; 10] = [
         ErrorType::BadEvent,
         ErrorType::BadParameters,
         ErrorType::OrganizationUnreadable,
@@ -38,6 +41,7 @@ impl ErrorType {
         ErrorType::AccessDenied,
         ErrorType::Throttled,
         ErrorType::FindingsNotImported,
+        ErrorType::GuardrailUnreadable,
         ErrorType::AwsError,
     ];
 
@@ -51,6 +55,7 @@ impl ErrorType {
             ErrorType::AccessDenied => "AccessDenied",
             ErrorType::Throttled => "Throttled",
             ErrorType::FindingsNotImported => "FindingsNotImported",
+            ErrorType::GuardrailUnreadable => "GuardrailUnreadable",
             ErrorType::AwsError => "AwsError",
         }
     }

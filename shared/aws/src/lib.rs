@@ -10,6 +10,7 @@ pub mod logging;
 pub mod metrics;
 pub mod organizations;
 pub mod ram;
+pub mod scps;
 pub mod securityhub;
 pub mod sqs;
 

@@ -26,7 +26,7 @@ const ANNOTATION_MAX: usize = 256;
 pub const ORDINARY_ROLE: &str = "ramguard-coverage-probe";
 
 /// Where a policy is attached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TargetKind {
     /// The organization's root.
@@ -60,7 +60,9 @@ pub struct AttachedScp {
 }
 
 /// A way of reaching a principal outside the organization through RAM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum SharingAttempt {
     /// `CreateResourceShare` allowing external principals, with an outside principal.
@@ -145,8 +147,12 @@ impl SharingAttempt {
 }
 
 /// What stops an attempt.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 pub enum Blocker {
     /// An explicit `Deny` statement.
     Denied {
@@ -213,7 +219,7 @@ pub fn blocker(path: &[PathLevel], request: &Request) -> Option<Blocker> {
 }
 
 /// How far the SCPs keep an account's sharing inside the organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CoverageState {
     /// No outside principal can be added to a share.
@@ -254,18 +260,18 @@ impl CoverageState {
 }
 
 /// One attempt and what stops it (nothing: it would succeed).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptDecision {
     /// The attempt.
     pub attempt: SharingAttempt,
     /// What stops it, if anything.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub blocked_by: Option<Blocker>,
 }
 
 /// The guardrail coverage of one account.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountCoverage {
     /// The account.
@@ -275,7 +281,7 @@ pub struct AccountCoverage {
     /// Each attempt and what stops it (empty when SCPs do not apply).
     pub attempts: Vec<AttemptDecision>,
     /// Policies on the path that could not be read (they are taken to deny nothing).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub unreadable_policies: Vec<String>,
 }
 

@@ -29,6 +29,9 @@ pub struct Parameters {
     pub execution_role_name: Option<String>,
     /// `OrgCacheTtlSeconds`: how long a warm function keeps the organization snapshot.
     pub org_cache_ttl_seconds: u64,
+    /// `GuardrailCoverage`: the scheduled run also judges whether the SCPs in force on the
+    /// account stop sharing outside the organization (one `AWS::::Account` evaluation).
+    pub guardrail_coverage: bool,
 }
 
 /// The default `ExemptTagKey`.
@@ -37,13 +40,14 @@ pub const DEFAULT_EXEMPT_TAG_KEY: &str = "ramguard:exempt";
 pub const DEFAULT_ORG_CACHE_TTL_SECONDS: u64 = 300;
 
 /// The parameter names, as Config rule parameters and environment variables.
-pub const PARAMETER_NAMES: [&str; 6] = [
+pub const PARAMETER_NAMES: [&str; 7] = [
     "TrustedAccountIds",
     "ExemptTagKey",
     "FlagAllowExternalPrincipals",
     "ServicePrincipals",
     "ExecutionRoleName",
     "OrgCacheTtlSeconds",
+    "GuardrailCoverage",
 ];
 
 impl Default for Parameters {
@@ -55,6 +59,7 @@ impl Default for Parameters {
             service_principals: ServicePrincipals::Allow,
             execution_role_name: None,
             org_cache_ttl_seconds: DEFAULT_ORG_CACHE_TTL_SECONDS,
+            guardrail_coverage: false,
         }
     }
 }
@@ -79,6 +84,14 @@ fn invalid(name: &'static str, reason: impl Into<String>) -> ParameterError {
     ParameterError::Invalid {
         name,
         reason: reason.into(),
+    }
+}
+
+fn boolean(name: &'static str, value: &str) -> Result<bool, ParameterError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(invalid(name, format!("{other:?} is not true or false"))),
     }
 }
 
@@ -108,16 +121,10 @@ impl Parameters {
             out.exempt_tag_key = key.to_string();
         }
         if let Some(flag) = get("FlagAllowExternalPrincipals") {
-            out.flag_allow_external_principals = match flag.to_ascii_lowercase().as_str() {
-                "true" => true,
-                "false" => false,
-                other => {
-                    return Err(invalid(
-                        "FlagAllowExternalPrincipals",
-                        format!("{other:?} is not true or false"),
-                    ))
-                }
-            };
+            out.flag_allow_external_principals = boolean("FlagAllowExternalPrincipals", flag)?;
+        }
+        if let Some(flag) = get("GuardrailCoverage") {
+            out.guardrail_coverage = boolean("GuardrailCoverage", flag)?;
         }
         if let Some(mode) = get("ServicePrincipals") {
             out.service_principals = match mode.to_ascii_lowercase().as_str() {

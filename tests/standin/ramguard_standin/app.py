@@ -37,6 +37,27 @@ def _strip_none(value: Any) -> Any:
 _KEY_ACCOUNTS: dict[str, str] = {}  # access key -> account: a key never moves between accounts
 
 
+_KEY_PRINCIPALS: dict[str, str] = {}  # access key -> the role it was issued for
+
+
+def _principal_for(headers: dict[str, str], account: str) -> str:
+    """The IAM principal behind the caller's access key: the role of assumed-role credentials
+    (what `aws:PrincipalArn` holds for a role session), else the account's root."""
+    match = CREDENTIAL_RE.search(headers.get("authorization", ""))
+    key = match.group(1) if match else ""
+    if key in _KEY_PRINCIPALS:
+        return _KEY_PRINCIPALS[key]
+    from moto.sts.models import sts_backends
+
+    for partitions in list(sts_backends.values()):
+        for backend in list(partitions.values()):
+            role = backend.get_assumed_role_from_access_key(key)
+            if role is not None:
+                _KEY_PRINCIPALS[key] = role.role_arn
+                return role.role_arn
+    return f"arn:aws:iam::{account}:root"
+
+
 def _account_for(access_key: str, headers: dict[str, str]) -> str:
     if "x-moto-account-id" in headers:
         return headers["x-moto-account-id"]
@@ -114,7 +135,8 @@ class StandIn:
                 params = rest_params(service, operation, body, environ.get("QUERY_STRING", ""), uri, headers)
             else:
                 params = json.loads(body) if body.strip() else {}
-            result = handler(Call(service, operation, region, account, params))
+            result = handler(Call(service, operation, region, account, params,
+                                  principal=_principal_for(headers, account)))
         except AwsError as err:
             return self._error(start_response, service, err)
         except (ValueError, KeyError, TypeError) as err:
@@ -179,7 +201,9 @@ class StandIn:
             ram.reset()
             configsvc.reset()
             securityhub.reset()
+            organizations.DELEGATION.clear()
             _KEY_ACCOUNTS.clear()
+            _KEY_PRINCIPALS.clear()
 
     def _control(self, environ: dict, start_response: Callable, path: str) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")

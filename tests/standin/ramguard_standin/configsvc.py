@@ -135,6 +135,12 @@ def _ts(value: Any, what: str) -> float:
     raise AwsError("ValidationException", f"{what} must be a timestamp.")
 
 
+# Resource types Config knows (a few of its list; ramguard reports the first two). PutEvaluations
+# refuses any other ("The resource type … is invalid. Only the following values are permitted").
+RESOURCE_TYPES = {"AWS::RAM::ResourceShare", "AWS::::Account", "AWS::EC2::Subnet", "AWS::EC2::TransitGateway",
+                  "AWS::S3::Bucket", "AWS::IAM::Role", "AWS::EC2::VPC", "AWS::Lambda::Function"}
+
+
 def put_evaluations(call: Call, p: dict, now: float) -> dict:
     token = p.get("ResultToken")
     if not token:
@@ -165,6 +171,9 @@ def put_evaluations(call: Call, p: dict, now: float) -> dict:
         rtype, rid = ev.get("ComplianceResourceType"), ev.get("ComplianceResourceId")
         if not rtype or not 1 <= len(rtype) <= 256:
             raise AwsError("ValidationException", f"evaluations.{i + 1}.member.complianceResourceType is invalid")
+        if rtype not in RESOURCE_TYPES:
+            raise AwsError("ValidationException", f"The resource type {rtype} is invalid. Only the following "
+                                                  "values are permitted: " + ", ".join(sorted(RESOURCE_TYPES)))
         if not rid or not 1 <= len(rid) <= 768:
             raise AwsError("ValidationException", f"evaluations.{i + 1}.member.complianceResourceId is invalid")
         if "OrderingTimestamp" not in ev:

@@ -43,6 +43,7 @@ class Call:
     account: str
     params: dict[str, Any] = field(default_factory=dict)
     protocol: str = "json"
+    principal: str = ""  # the caller's IAM principal ARN (a role's ARN for assumed-role credentials)
 
 
 def error_status(service: str, code: str) -> int:

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import state
+from . import scp, state
 from .orgs import OrgView, org_of
 from .protocol import AwsError, Call, paginate
 
@@ -862,10 +862,49 @@ OPERATIONS = {
 }
 
 
+def _flag(value: Any) -> str:
+    return "true" if value in (True, "true", "True") else "false"
+
+
+def _scp_request(call: Call, p: dict) -> tuple[str, dict[str, list[str]]] | None:
+    """The resource and the RAM condition keys of a sharing call, as the service authorization
+    reference lists them for AWS RAM; None when the call is not one SCPs are judged on here (or
+    names no share this stand-in holds: the operation answers for that itself)."""
+    base = {"aws:RequestedRegion": [call.region]}
+    principals = [str(x) for x in _list(p.get("principals"), "principals")] if p.get("principals") else []
+    if principals:
+        base["ram:Principal"] = principals
+    if call.operation == "CreateResourceShare":
+        base["ram:RequestedAllowsExternalPrincipals"] = [_flag(p.get("allowExternalPrincipals", True))]
+        if p.get("name"):
+            base["ram:ResourceShareName"] = [p["name"]]
+        return f"arn:aws:ram:{call.region}:{call.account}:resource-share/*", base
+    share = STATE.shares.get(p.get("resourceShareArn") or "")
+    if call.operation in ("UpdateResourceShare", "AssociateResourceShare") and share is not None:
+        base["ram:AllowsExternalPrincipals"] = [_flag(share.allow_external)]
+        base["ram:ResourceShareName"] = [share.name]
+        if call.operation == "UpdateResourceShare" and "allowExternalPrincipals" in p:
+            base["ram:RequestedAllowsExternalPrincipals"] = [_flag(p["allowExternalPrincipals"])]
+        return share.arn, base
+    if call.operation == "AcceptResourceShareInvitation":
+        inv = STATE.invitations.get(p.get("resourceShareInvitationArn") or "")
+        invited = STATE.shares.get(inv.share_arn) if inv is not None else None
+        if inv is None or invited is None:
+            return None
+        base["ram:ShareOwnerAccountId"] = [invited.owner]
+        base["ram:ResourceShareName"] = [invited.name]
+        return inv.arn, base
+    return None
+
+
 def handle(call: Call) -> dict:
     op = OPERATIONS.get(call.operation or "")
     if op is None:
         raise AwsError("UnknownOperationException",
                        f"The stand-in does not implement RAM operation {call.operation}.", 400)
     with state.LOCK:
+        request = _scp_request(call, call.params)
+        if request is not None:
+            scp.check(call.account, call.principal or f"arn:aws:iam::{call.account}:root",
+                      f"ram:{call.operation}", request[0], request[1])
         return op(call, call.params, state.now())

@@ -36,6 +36,13 @@ use serde_json::{json, Value};
 pub const REGION: &str = "us-east-1";
 /// An account outside every organization the harness creates.
 pub const OUTSIDER: &str = "999999999999";
+/// The guardrail SCP the template deploys with its defaults (`tests/fixtures/guardrail-scp.json`,
+/// checked against the transformed template by `tests/template`).
+pub fn guardrail_scp() -> Value {
+    let path = repo_root().join("tests/fixtures/guardrail-scp.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("guardrail fixture")).expect("JSON")
+}
+
 /// The role tests assume in an account to act as it.
 pub const TEST_ROLE: &str = "ramguard-test";
 

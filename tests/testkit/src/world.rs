@@ -304,6 +304,72 @@ impl World {
         }
     }
 
+    /// A new OU under `parent`.
+    pub async fn ou(&self, parent: &str, name: &str) -> OuFixture {
+        create_ou(&self.organizations(), parent, name).await
+    }
+
+    /// Moves a member account from the root to `destination`.
+    pub async fn move_to(&self, account: &str, destination: &str) {
+        self.organizations()
+            .move_account()
+            .account_id(account)
+            .source_parent_id(&self.org.root_id)
+            .destination_parent_id(destination)
+            .send()
+            .await
+            .expect("MoveAccount");
+    }
+
+    /// Enables service control policies on the root.
+    pub async fn enable_scps(&self) {
+        self.organizations()
+            .enable_policy_type()
+            .root_id(&self.org.root_id)
+            .policy_type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+            .send()
+            .await
+            .expect("EnablePolicyType");
+    }
+
+    /// Creates an SCP and attaches it to each of `targets`; returns its id.
+    pub async fn scp(&self, name: &str, content: &Value, targets: &[&str]) -> String {
+        let orgs = self.organizations();
+        let id = orgs
+            .create_policy()
+            .name(name)
+            .description("")
+            .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+            .content(content.to_string())
+            .send()
+            .await
+            .expect("CreatePolicy")
+            .policy
+            .and_then(|p| p.policy_summary)
+            .and_then(|s| s.id)
+            .expect("policy id");
+        for target in targets {
+            orgs.attach_policy()
+                .policy_id(&id)
+                .target_id(*target)
+                .send()
+                .await
+                .expect("AttachPolicy");
+        }
+        id
+    }
+
+    /// Detaches a policy from a target.
+    pub async fn detach(&self, policy: &str, target: &str) {
+        self.organizations()
+            .detach_policy()
+            .policy_id(policy)
+            .target_id(target)
+            .send()
+            .await
+            .expect("DetachPolicy");
+    }
+
     /// Registers a custom Lambda Config rule in the management account.
     pub async fn config_rule(&self, name: &str, input_parameters: Value) {
         put_config_rule(&self.config(), &self.org.management, name, input_parameters).await
