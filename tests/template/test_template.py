@@ -22,7 +22,7 @@ FUNCTIONS = {  # logical id -> (binary, role)
 }
 # Actions that support no resource-level permissions, the only ones allowed on "*".
 NO_RESOURCE_LEVEL = {
-    "organizations:ListAccounts", "organizations:ListRoots",
+    "organizations:ListAccounts", "organizations:ListRoots", "organizations:ListAWSServiceAccessForOrganization",
     "ram:GetResourceShares", "ram:GetResourceShareAssociations", "config:PutEvaluations",
     "config:DescribeConfigRules", "ram:ListSourceAssociations", "ram:ListResources",
     "ram:ListResourceSharePermissions",

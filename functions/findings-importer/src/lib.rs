@@ -20,6 +20,8 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
+mod guardrail;
+
 /// Why an invocation failed. EventBridge retries a failed invocation, then the dead-letter queue
 /// keeps the event.
 #[derive(Debug, thiserror::Error)]
@@ -32,9 +34,12 @@ pub enum ImportError {
     Access(#[from] AccountAccess),
     #[error(transparent)]
     Aws(#[from] AwsError),
-    #[error("Security Hub did not take {} finding(s) of share {share_arn}: {}", failed.len(), describe(failed))]
+    #[error("cannot read the SCPs in force on account {account}, so its guardrail finding cannot be judged: {source}")]
+    Guardrail { account: String, source: AwsError },
+    #[error("Security Hub did not take {} finding(s) of {resource}: {}", failed.len(), describe(failed))]
     FailedFindings {
-        share_arn: String,
+        /// The share's ARN, or the account.
+        resource: String,
         failed: Vec<FailedFinding>,
     },
 }
@@ -48,6 +53,7 @@ impl ImportError {
             ImportError::Access(a) => failure::of_access(a),
             ImportError::Aws(e) => failure::of_aws(e),
             ImportError::FailedFindings { .. } => ErrorType::FindingsNotImported,
+            ImportError::Guardrail { .. } => ErrorType::GuardrailUnreadable,
         }
     }
 }
@@ -86,6 +92,9 @@ pub struct ImportOutcome {
     pub imported: Vec<String>,
     /// Findings resolved (PASSED, ARCHIVED).
     pub resolved: Vec<String>,
+    /// An account's guardrail coverage, for an account's own evaluation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<ramguard_core::guardrail::CoverageState>,
     pub batch_import_calls: usize,
     /// The account's member role could not be assumed (counted in `MemberRoleUnavailable`).
     #[serde(skip)]
@@ -115,6 +124,7 @@ pub struct Importer {
     accounts: AccountConfigs,
     organizations: aws_sdk_organizations::Client,
     org_cache: OrgCache,
+    scps: ramguard_aws::scps::ScpReader,
     rule_name: Option<String>,
     params: Parameters,
 }
@@ -131,6 +141,7 @@ impl Importer {
             organizations: ramguard_aws::calls::organizations(&base),
             accounts: AccountConfigs::new(base, "ramguard-findings-importer"),
             org_cache: OrgCache::new(),
+            scps: ramguard_aws::scps::ScpReader::new(),
             rule_name,
             params,
         }
@@ -167,6 +178,9 @@ impl Importer {
         if !events::is_our_rule(&change.rule_name, self.rule_name.as_deref()) {
             return ignored(format!("rule {} is not ramguard's", change.rule_name));
         }
+        if change.is_account() {
+            return Box::pin(self.reconcile_account(&change, own_account)).await;
+        }
         if !change.is_share() {
             return ignored(format!(
                 "resource type {} is not a RAM share",
@@ -183,38 +197,10 @@ impl Importer {
         change: &ComplianceChange,
         own_account: &str,
     ) -> Result<ImportOutcome, ImportError> {
-        let org = Box::pin(self.org_cache.get(
-            &self.organizations,
-            Duration::from_secs(self.params.org_cache_ttl_seconds),
-        ))
-        .await
-        .map_err(ImportError::OrgSnapshot)?;
-        let target = match self
-            .accounts
-            .for_account(
-                &change.account,
-                own_account,
-                &org,
-                self.params.execution_role_name.as_deref(),
-                Some(&change.region),
-            )
-            .await
-        {
+        let org = self.org().await?;
+        let target = match self.target(change, own_account, &org).await? {
             Ok(target) => target,
-            Err(AccountAccess::MemberRoleUnavailable {
-                account, role_arn, ..
-            }) => {
-                warn!(account = %account, role = %role_arn, share_arn = %change.share_arn,
-                    "member role unavailable; no finding imported for this account");
-                return Ok(ImportOutcome {
-                    member_role_unavailable: true,
-                    ignored: Some(format!("member role {role_arn} unavailable")),
-                    share_arn: change.share_arn.clone(),
-                    account,
-                    ..Default::default()
-                });
-            }
-            Err(other) => return Err(other.into()),
+            Err(skipped) => return Ok(skipped),
         };
         let ram = ramguard_aws::calls::ram(&target);
         let securityhub = ramguard_aws::calls::securityhub(&target);
@@ -295,6 +281,53 @@ impl Importer {
 }
 
 impl Importer {
+    /// The organization snapshot (cached for `OrgCacheTtlSeconds`).
+    async fn org(&self) -> Result<std::sync::Arc<ramguard_core::OrgSnapshot>, ImportError> {
+        Box::pin(self.org_cache.get(
+            &self.organizations,
+            Duration::from_secs(self.params.org_cache_ttl_seconds),
+        ))
+        .await
+        .map_err(ImportError::OrgSnapshot)
+    }
+
+    /// The SDK configuration for the change's account, or the outcome of an account whose member
+    /// role is not there yet (nothing imported; counted in `MemberRoleUnavailable`).
+    async fn target(
+        &self,
+        change: &ComplianceChange,
+        own_account: &str,
+        org: &ramguard_core::OrgSnapshot,
+    ) -> Result<Result<SdkConfig, ImportOutcome>, ImportError> {
+        match self
+            .accounts
+            .for_account(
+                &change.account,
+                own_account,
+                org,
+                self.params.execution_role_name.as_deref(),
+                Some(&change.region),
+            )
+            .await
+        {
+            Ok(target) => Ok(Ok(target)),
+            Err(AccountAccess::MemberRoleUnavailable {
+                account, role_arn, ..
+            }) => {
+                warn!(account = %account, role = %role_arn, share_arn = %change.share_arn,
+                    "member role unavailable; no finding imported for this account");
+                Ok(Err(ImportOutcome {
+                    member_role_unavailable: true,
+                    ignored: Some(format!("member role {role_arn} unavailable")),
+                    share_arn: change.share_arn.clone(),
+                    account,
+                    ..Default::default()
+                }))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// The importer as Lambda runs it, from the environment: `CONFIG_RULE_NAME` and the rule
     /// parameters. An invalid value stops the function at start, naming the variable.
     pub fn from_env(base: SdkConfig) -> Result<Importer, ramguard_lambda::Configuration> {
@@ -383,7 +416,7 @@ fn imported(
             .resolved
             .retain(|id| !report.failed.iter().any(|f| &f.id == id));
         return Err(ImportError::FailedFindings {
-            share_arn: change.share_arn.clone(),
+            resource: change.share_arn.clone(),
             failed: report.failed,
         });
     }

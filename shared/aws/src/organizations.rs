@@ -82,6 +82,23 @@ pub async fn load_snapshot(
     })
 }
 
+/// Whether RAM's sharing with the organization is enabled: RAM's
+/// EnableSharingWithAwsOrganization enables trusted access for `ram.amazonaws.com`, which
+/// ListAWSServiceAccessForOrganization lists (paged; management account or a delegated
+/// administrator).
+pub async fn ram_sharing_enabled(client: &aws_sdk_organizations::Client) -> Result<bool, AwsError> {
+    let enabled = crate::collect_pages!(
+        "ListAWSServiceAccessForOrganization",
+        client
+            .list_aws_service_access_for_organization()
+            .into_paginator(),
+        enabled_service_principals
+    )?;
+    Ok(enabled
+        .iter()
+        .any(|p| p.service_principal.as_deref() == Some("ram.amazonaws.com")))
+}
+
 /// The org snapshot, kept for a TTL across warm invocations of one Lambda instance.
 #[derive(Default)]
 pub struct OrgCache {

@@ -25,6 +25,27 @@ pub async fn share_findings(
     client: &aws_sdk_securityhub::Client,
     share_arn: &str,
 ) -> Result<Vec<AwsSecurityFinding>, AwsError> {
+    findings_of(client, GENERATOR_ID, share_arn).await
+}
+
+/// The guardrail finding Security Hub holds for an account, all pages.
+pub async fn account_findings(
+    client: &aws_sdk_securityhub::Client,
+    account: &str,
+) -> Result<Vec<AwsSecurityFinding>, AwsError> {
+    findings_of(
+        client,
+        ramguard_core::guardrail::GENERATOR_ID,
+        &ramguard_core::guardrail::account_resource_id(account),
+    )
+    .await
+}
+
+async fn findings_of(
+    client: &aws_sdk_securityhub::Client,
+    generator: &str,
+    resource_id: &str,
+) -> Result<Vec<AwsSecurityFinding>, AwsError> {
     let equals = |v: &str| {
         StringFilter::builder()
             .value(v)
@@ -32,8 +53,8 @@ pub async fn share_findings(
             .build()
     };
     let filters = AwsSecurityFindingFilters::builder()
-        .generator_id(equals(GENERATOR_ID))
-        .resource_id(equals(share_arn))
+        .generator_id(equals(generator))
+        .resource_id(equals(resource_id))
         .build();
     crate::collect_pages!(
         "GetFindings",
@@ -141,6 +162,7 @@ fn compliance(status: finding::ComplianceStatus, requirements: &[String]) -> Com
     let mut c = Compliance::builder().status(match status {
         finding::ComplianceStatus::Passed => ComplianceStatus::Passed,
         finding::ComplianceStatus::Failed => ComplianceStatus::Failed,
+        finding::ComplianceStatus::Warning => ComplianceStatus::Warning,
     });
     for r in requirements {
         c = c.related_requirements(r);

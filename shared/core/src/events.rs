@@ -14,6 +14,8 @@ pub const CUSTOM_ACTION: &str = "Security Hub Findings - Custom Action";
 /// The largest event ramguard reads (EventBridge's own limit).
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
 const SHARE_TYPE: &str = "AWS::RAM::ResourceShare";
+/// The resource type of an account's own evaluation.
+const ACCOUNT_TYPE: &str = "AWS::::Account";
 
 /// An event ramguard cannot read, with the field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,7 +74,7 @@ pub struct ComplianceChange {
     pub rule_name: String,
     /// The resource's type (ramguard acts on `AWS::RAM::ResourceShare` only).
     pub resource_type: String,
-    /// The share's ARN.
+    /// The share's ARN (empty for an account's own evaluation).
     pub share_arn: String,
     /// The account the result belongs to.
     pub account: String,
@@ -143,6 +145,12 @@ impl ComplianceChange {
     /// Whether the resource is a RAM resource share.
     pub fn is_share(&self) -> bool {
         self.resource_type == SHARE_TYPE
+    }
+
+    /// Whether the resource is the account itself (its guardrail coverage); `share_arn` is then
+    /// empty.
+    pub fn is_account(&self) -> bool {
+        self.resource_type == ACCOUNT_TYPE
     }
 }
 
@@ -244,6 +252,27 @@ fn compliance_change(event: &Value) -> Result<ComplianceChange, EventError> {
         ));
     };
     let resource_id = text(event, &["detail", "resourceId"])?;
+    let resource_type = text(event, &["detail", "resourceType"])?;
+    if resource_type == ACCOUNT_TYPE {
+        // the account's own evaluation (guardrail coverage): its id is the account's
+        if resource_id != account {
+            return Err(bad(
+                "detail.resourceId",
+                format!("{resource_id:?} is not account {account}"),
+            ));
+        }
+        return Ok(ComplianceChange {
+            event_id: optional(event, &["id"]).unwrap_or_default().to_string(),
+            rule_name: text(event, &["detail", "configRuleName"])?.to_string(),
+            resource_type: resource_type.to_string(),
+            share_arn: String::new(),
+            account: account.to_string(),
+            region: region.to_string(),
+            compliance,
+            previous: optional(detail, &["oldEvaluationResult", "complianceType"])
+                .and_then(ReportedCompliance::parse),
+        });
+    }
     let partition = optional(detail, &["configRuleARN"])
         .and_then(|arn| arn.split(':').nth(1))
         .unwrap_or("aws");
@@ -267,7 +296,7 @@ fn compliance_change(event: &Value) -> Result<ComplianceChange, EventError> {
     Ok(ComplianceChange {
         event_id: optional(event, &["id"]).unwrap_or_default().to_string(),
         rule_name: text(event, &["detail", "configRuleName"])?.to_string(),
-        resource_type: text(event, &["detail", "resourceType"])?.to_string(),
+        resource_type: resource_type.to_string(),
         share_arn,
         account: account.to_string(),
         region: region.to_string(),
@@ -512,6 +541,30 @@ mod tests {
         );
         assert_eq!(c.previous, None);
         assert!(c.is_share());
+    }
+
+    #[test]
+    fn an_accounts_own_evaluation_is_a_change_of_the_account() {
+        let e = change(json!({
+            "resourceId": "111111111111", "resourceType": "AWS::::Account", "configRuleName": "ramguard",
+            "newEvaluationResult": {"complianceType": "NON_COMPLIANT"}
+        }));
+        let Incoming::ComplianceChange(c) = parse(&e).unwrap() else {
+            panic!("not a compliance change")
+        };
+        assert!(c.is_account() && !c.is_share());
+        assert_eq!(
+            (c.account.as_str(), c.share_arn.as_str()),
+            ("111111111111", "")
+        );
+        let other = change(json!({
+            "resourceId": "222222222222", "resourceType": "AWS::::Account", "configRuleName": "ramguard",
+            "newEvaluationResult": {"complianceType": "NON_COMPLIANT"}
+        }));
+        assert!(parse(&other)
+            .unwrap_err()
+            .to_string()
+            .contains("detail.resourceId"));
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub fn severity(subject: &Subject<'_>) -> SeverityLabel {
     }
 }
 
-fn severity_original(label: SeverityLabel) -> &'static str {
+pub(crate) fn severity_original(label: SeverityLabel) -> &'static str {
     match label {
         SeverityLabel::High => "70",
         SeverityLabel::Medium => "40",
@@ -196,6 +196,9 @@ pub struct Resource {
 pub enum ComplianceStatus {
     /// Resolved.
     Passed,
+    /// Open, for attention rather than a failed check (the management account, which no SCP
+    /// covers).
+    Warning,
     /// Open.
     Failed,
 }
@@ -527,8 +530,10 @@ fn build(
     let resources = resources_of(share, ctx, exposure, other);
     Draft {
         id: finding_id(&share.arn, subject),
+        generator_id: GENERATOR_ID,
         finding_type: finding_type(subject),
         label,
+        status: ComplianceStatus::Failed,
         title,
         description,
         recommendation,
@@ -579,25 +584,27 @@ fn resources_of(
 }
 
 /// What makes one finding its own: the rest is the same for every ramguard finding.
-struct Draft {
-    id: String,
-    finding_type: &'static str,
-    label: SeverityLabel,
-    title: String,
-    description: String,
-    recommendation: String,
-    product_fields: BTreeMap<String, String>,
-    resources: Vec<Resource>,
+pub(crate) struct Draft {
+    pub(crate) id: String,
+    pub(crate) generator_id: &'static str,
+    pub(crate) finding_type: &'static str,
+    pub(crate) label: SeverityLabel,
+    pub(crate) status: ComplianceStatus,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) recommendation: String,
+    pub(crate) product_fields: BTreeMap<String, String>,
+    pub(crate) resources: Vec<Resource>,
 }
 
 impl Draft {
-    /// The ASFF finding, open and FAILED, observed now, its texts within ASFF's limits.
-    fn finish(self, ctx: &FindingContext) -> Finding {
+    /// The ASFF finding, open, observed now, its texts within ASFF's limits.
+    pub(crate) fn finish(self, ctx: &FindingContext) -> Finding {
         Finding {
             schema_version: SCHEMA_VERSION.into(),
             id: self.id,
             product_arn: product_arn(&ctx.partition, &ctx.region, &ctx.account),
-            generator_id: GENERATOR_ID.into(),
+            generator_id: self.generator_id.into(),
             aws_account_id: ctx.account.clone(),
             types: vec![self.finding_type.into()],
             created_at: ctx.now.clone(),
@@ -622,7 +629,7 @@ impl Draft {
             product_fields: self.product_fields,
             resources: self.resources,
             compliance: FindingCompliance {
-                status: ComplianceStatus::Failed,
+                status: self.status,
                 related_requirements: vec![RELATED_REQUIREMENT.into()],
             },
             record_state: RecordState::Active,

@@ -753,6 +753,14 @@ def enable_sharing_with_aws_organization(call: Call, p: dict, now: float) -> dic
         raise AwsError("OperationNotPermittedException",
                        "EnableSharingWithAwsOrganization must be called from the organization's management account.")
     STATE.sharing_enabled.add(org.id)
+    # as in AWS, this enables trusted access for RAM in Organizations
+    # (ListAWSServiceAccessForOrganization then lists ram.amazonaws.com)
+    from moto.organizations.models import organizations_backends
+
+    backend = organizations_backends[org.management_account]["aws"]
+    if not any(s.get("ServicePrincipal") == "ram.amazonaws.com"
+               for s in backend.list_aws_service_access_for_organization().get("EnabledServicePrincipals", [])):
+        backend.enable_aws_service_access(ServicePrincipal="ram.amazonaws.com")
     return {"returnValue": True}
 
 

@@ -250,3 +250,104 @@ async fn without_scps_enabled_no_account_is_covered_and_unreadable_scps_fail_nam
         .unwrap_err();
     assert!(err.contains("GuardrailUnreadable"), "{err}");
 }
+
+/// Config's compliance change of an account's own evaluation.
+fn account_change(account: &str, new: &str) -> Value {
+    let mut event = ramguard_testkit::compliance_change(RULE, account, account, new, None);
+    event["detail"]["resourceType"] = json!("AWS::::Account");
+    event["detail"]["newEvaluationResult"]["evaluationResultIdentifier"]
+        ["evaluationResultQualifier"]["resourceType"] = json!("AWS::::Account");
+    event
+}
+
+async fn guardrail_findings(world: &World, account: &str) -> Vec<Value> {
+    let hub = aws_sdk_securityhub::Client::new(&world.standin.config_for(account).await);
+    let out = hub.get_findings().send().await.expect("GetFindings");
+    out.findings
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| f.generator_id.as_deref() == Some("ramguard/ram-guardrail-coverage"))
+        .map(|f| {
+            json!({
+                "id": f.id,
+                "severity": f.severity.and_then(|s| s.label).map(|l| l.as_str().to_string()),
+                "status": f.compliance.and_then(|c| c.status).map(|s| s.as_str().to_string()),
+                "record": f.record_state.map(|r| r.as_str().to_string()),
+                "description": f.description,
+            })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_importer_keeps_one_finding_per_account_without_the_guardrail() {
+    let world = World::new(1).await;
+    let member = world.org.members[0].clone();
+    let mgmt = world.org.management.clone();
+    world.standin.create_role(&member, MEMBER_ROLE);
+    world.enable_scps().await;
+    for account in [&member, &mgmt] {
+        world.enable_security_hub(account).await;
+    }
+    let watch = LambdaWatch::start(
+        world.standin.url(),
+        &world.management,
+        &[
+            ("RAMGUARD_ACCOUNT_ID", mgmt.as_str()),
+            ("CONFIG_RULE_NAME", RULE),
+            ("ExecutionRoleName", MEMBER_ROLE),
+            ("OrgCacheTtlSeconds", "0"),
+        ],
+    )
+    .await;
+
+    // nothing stops the member: MEDIUM, with what is open and the organization's sharing state
+    let out = watch
+        .invoke(
+            "findings-importer",
+            &account_change(&member, "NON_COMPLIANT"),
+        )
+        .expect("import");
+    assert_eq!(out["coverage"], json!("uncovered"));
+    let found = guardrail_findings(&world, &member).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["severity"], json!("MEDIUM"));
+    assert_eq!(found[0]["status"], json!("FAILED"));
+    let description = found[0]["description"].as_str().unwrap();
+    assert!(
+        description
+            .contains("CreateResourceShare with a principal outside the organization: allowed"),
+        "{description}"
+    );
+    assert!(
+        description.contains("RAM sharing with the organization is enabled"),
+        "{description}"
+    );
+
+    // the management account: INFORMATIONAL, never covered
+    watch
+        .invoke(
+            "findings-importer",
+            &account_change(&mgmt, "NOT_APPLICABLE"),
+        )
+        .expect("import");
+    let found = guardrail_findings(&world, &mgmt).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0]["severity"].clone(), found[0]["status"].clone()),
+        (json!("INFORMATIONAL"), json!("WARNING"))
+    );
+
+    // the guardrail reaches the member: the event may still say NON_COMPLIANT, the live SCPs win
+    world
+        .scp("ramguard-ram-guardrail", &guardrail_scp(), &[&member])
+        .await;
+    let out = watch
+        .invoke("findings-importer", &account_change(&member, "COMPLIANT"))
+        .expect("import");
+    assert_eq!(out["coverage"], json!("covered"));
+    let found = guardrail_findings(&world, &member).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["record"], json!("ARCHIVED"));
+    assert_eq!(found[0]["status"], json!("PASSED"));
+}

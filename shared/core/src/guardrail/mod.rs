@@ -15,6 +15,13 @@
 //! be added at all (an update alone shares nothing). Denying the first two only, as AWS's
 //! published examples do, leaves shares that already allow external principals open: partial.
 
+mod finding;
+
+pub use finding::{
+    account_resource_id, finding_id, guardrail_finding, guardrail_resolution, FINDING_TYPE,
+    GENERATOR_ID,
+};
+
 use crate::scp::{PolicyError, Request, ScpDocument};
 use crate::verdict::Compliance;
 use crate::{bounded, OrgSnapshot};
