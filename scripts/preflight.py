@@ -14,7 +14,12 @@ Checks (each against the AWS API, read-only):
 - in every Region: AWS Config is recording; Security Hub is enabled; a CloudTrail trail that logs
   management events is logging (for the near-real-time path);
 - the stack name (--stack-name, default ramguard) keeps every name the stack creates within AWS's
-  limits: at most MAX_STACK_NAME characters.
+  limits: at most MAX_STACK_NAME characters;
+- Organization scope: the SCPs can be read from this account (the guardrail coverage needs
+  DescribePolicy and ListPoliciesForTarget: the management account, or a delegated administrator
+  the organization's resource-based delegation policy names); and, as notes that do not fail the
+  preflight, whether SCPs are enabled on the root and which accounts lack ramguard's guardrail
+  (`<stack>-ram-guardrail` on no level of their path; the management account is never covered).
 Exit status 0 when nothing is missing, 1 otherwise, 2 on bad arguments.
 """
 from __future__ import annotations
@@ -40,6 +45,75 @@ class Check:
     ok: bool
     detail: str = ""
     fix: str = ""
+    note: bool = False  # said, never missing
+
+
+# The resource-based delegation policy that lets a delegated administrator read the SCPs
+# (Organizations user guide, "Delegated administrator for AWS Organizations").
+DELEGATION_POLICY = ('{"Version":"2012-10-17","Statement":[{"Sid":"RamguardReadsPolicies","Effect":"Allow",'
+                     '"Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":["organizations:ListRoots",'
+                     '"organizations:ListParents","organizations:ListPoliciesForTarget",'
+                     '"organizations:DescribePolicy"],"Resource":"*"}]}')
+
+
+def _pages(call, key: str, **kw) -> list:
+    out, token = [], None
+    while True:
+        page = call(**kw, **({"NextToken": token} if token else {}))
+        out += page.get(key, [])
+        token = page.get("NextToken")
+        if not token:
+            return out
+
+
+def _path_policies(orgs, account: str) -> set[str]:
+    """The names of the SCPs attached on the account's path, the root included."""
+    names, target = set(), account
+    for _ in range(8):
+        names |= {p["Name"] for p in _pages(orgs.list_policies_for_target, "Policies", TargetId=target,
+                                            Filter="SERVICE_CONTROL_POLICY")}
+        parents = _pages(orgs.list_parents, "Parents", ChildId=target)
+        if not parents:
+            break
+        target = parents[0]["Id"]
+        if parents[0]["Type"] == "ROOT":
+            names |= {p["Name"] for p in _pages(orgs.list_policies_for_target, "Policies", TargetId=target,
+                                                Filter="SERVICE_CONTROL_POLICY")}
+            break
+    return names
+
+
+def guardrail_checks(session, stack: str) -> list[Check]:
+    account = session.client("sts").get_caller_identity()["Account"]
+    orgs = session.client("organizations")
+    try:
+        orgs.describe_policy(PolicyId="p-FullAWSAccess")
+        _pages(orgs.list_policies_for_target, "Policies", TargetId=account, Filter="SERVICE_CONTROL_POLICY")
+    except (ClientError, BotoCoreError) as err:
+        return [Check("SCP reads", False,
+                      f"the SCPs cannot be read from {account} ({_code(err)}): the guardrail coverage fails "
+                      "(GuardrailUnreadable) until they can",
+                      f"aws organizations put-resource-policy --content '{DELEGATION_POLICY % account}'"
+                      "  # in the management account; or GuardrailCoverage=false")]
+    checks = [Check("SCP reads", True, f"DescribePolicy and ListPoliciesForTarget work from {account}")]
+    root = orgs.list_roots()["Roots"][0]
+    enabled = any(t["Type"] == "SERVICE_CONTROL_POLICY" and t["Status"] == "ENABLED"
+                  for t in root.get("PolicyTypes", []))
+    checks.append(Check("SCPs on the root", True, "enabled" if enabled else
+                        "not enabled: no SCP has any effect, every account is reported without a guardrail",
+                        f"aws organizations enable-policy-type --root-id {root['Id']} "
+                        "--policy-type SERVICE_CONTROL_POLICY  # in the management account", note=True))
+    management = orgs.describe_organization()["Organization"]["MasterAccountId"]
+    name = f"{stack}-ram-guardrail"
+    members = [a["Id"] for a in _pages(orgs.list_accounts, "Accounts") if a["Id"] != management]
+    lacking = sorted(a for a in members if not enabled or name not in _path_policies(orgs, a))
+    detail = (f"{name} is on the path of {len(members) - len(lacking)} of {len(members)} member accounts"
+              + (f"; without it: {', '.join(lacking)}" if lacking else "")
+              + f"; the management account {management} is never covered by SCPs")
+    checks.append(Check("ramguard guardrail", True, detail,
+                        "sam deploy ... --parameter-overrides DeployGuardrail=true GuardrailTargetIds=<root or OUs>"
+                        if lacking else "", note=True))
+    return checks
 
 
 def _code(err: Exception) -> str:
@@ -153,6 +227,8 @@ def stack_name_check(stack: str) -> Check:
 
 def run(session, scope: str, deployed_from: str, regions: list[str], stack: str = "ramguard") -> list[Check]:
     checks = [stack_name_check(stack)] + organization_checks(session, scope, deployed_from)
+    if scope == "Organization":
+        checks += guardrail_checks(session, stack)
     for region in regions:
         checks += region_checks(session, region)
     return checks
@@ -161,9 +237,11 @@ def run(session, scope: str, deployed_from: str, regions: list[str], stack: str 
 def report(checks: list[Check]) -> str:
     lines = []
     for c in checks:
-        lines.append(f"{'ok     ' if c.ok else 'MISSING'} {c.name}" + (f": {c.detail}" if c.detail else ""))
-        if not c.ok and c.fix:
+        status = "note   " if c.note else "ok     " if c.ok else "MISSING"
+        lines.append(f"{status} {c.name}" + (f": {c.detail}" if c.detail else ""))
+        if (not c.ok or c.note) and c.fix:
             lines.append(f"        fix: {c.fix}")
+    checks = [c for c in checks if not c.note]
     missing = sum(not c.ok for c in checks)
     lines.append(f"{len(checks) - missing} of {len(checks)} prerequisites met"
                  + (f"; {missing} missing" if missing else ""))

@@ -37,25 +37,19 @@ def _strip_none(value: Any) -> Any:
 _KEY_ACCOUNTS: dict[str, str] = {}  # access key -> account: a key never moves between accounts
 
 
-_KEY_PRINCIPALS: dict[str, str] = {}  # access key -> the role it was issued for
-
-
-def _principal_for(headers: dict[str, str], account: str) -> str:
-    """The IAM principal behind the caller's access key: the role of assumed-role credentials
-    (what `aws:PrincipalArn` holds for a role session), else the account's root."""
+def _access_key(headers: dict[str, str]) -> str:
     match = CREDENTIAL_RE.search(headers.get("authorization", ""))
-    key = match.group(1) if match else ""
-    if key in _KEY_PRINCIPALS:
-        return _KEY_PRINCIPALS[key]
+    return match.group(1) if match else ""
+
+
+def _principal_for(access_key: str, account: str) -> str:
+    """The IAM principal behind an access key of `account`: the role of assumed-role credentials
+    (what `aws:PrincipalArn` holds for a role session; moto keeps an assumed role in its account's
+    STS backend), else the account's root."""
     from moto.sts.models import sts_backends
 
-    for partitions in list(sts_backends.values()):
-        for backend in list(partitions.values()):
-            role = backend.get_assumed_role_from_access_key(key)
-            if role is not None:
-                _KEY_PRINCIPALS[key] = role.role_arn
-                return role.role_arn
-    return f"arn:aws:iam::{account}:root"
+    role = sts_backends[account]["aws"].get_assumed_role_from_access_key(access_key)
+    return role.role_arn if role is not None else f"arn:aws:iam::{account}:root"
 
 
 def _account_for(access_key: str, headers: dict[str, str]) -> str:
@@ -136,7 +130,7 @@ class StandIn:
             else:
                 params = json.loads(body) if body.strip() else {}
             result = handler(Call(service, operation, region, account, params,
-                                  principal=_principal_for(headers, account)))
+                                  principal=lambda: _principal_for(_access_key(headers), account)))
         except AwsError as err:
             return self._error(start_response, service, err)
         except (ValueError, KeyError, TypeError) as err:
@@ -203,7 +197,6 @@ class StandIn:
             securityhub.reset()
             organizations.DELEGATION.clear()
             _KEY_ACCOUNTS.clear()
-            _KEY_PRINCIPALS.clear()
 
     def _control(self, environ: dict, start_response: Callable, path: str) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")

@@ -9,7 +9,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs
 
 import botocore.session
@@ -43,7 +43,8 @@ class Call:
     account: str
     params: dict[str, Any] = field(default_factory=dict)
     protocol: str = "json"
-    principal: str = ""  # the caller's IAM principal ARN (a role's ARN for assumed-role credentials)
+    # the caller's IAM principal ARN (a role's ARN for assumed-role credentials), read on demand
+    principal: Callable[[], str] = lambda: ""
 
 
 def error_status(service: str, code: str) -> int:

@@ -913,6 +913,5 @@ def handle(call: Call) -> dict:
     with state.LOCK:
         request = _scp_request(call, call.params)
         if request is not None:
-            scp.check(call.account, call.principal or f"arn:aws:iam::{call.account}:root",
-                      f"ram:{call.operation}", request[0], request[1])
+            scp.check(call.account, call.principal, f"ram:{call.operation}", request[0], request[1])
         return op(call, call.params, state.now())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 from moto.organizations.models import organizations_backends
 
@@ -118,14 +118,17 @@ def scps_enabled(backend: Any) -> bool:
                                     for t in root.policy_types)
 
 
-def check(account: str, principal_arn: str, action: str, resource: str, context: dict[str, list[str]]) -> None:
-    """Raises AccessDeniedException when the SCPs in force on `account` stop the call."""
+def check(account: str, principal: Callable[[], str], action: str, resource: str,
+          context: dict[str, list[str]]) -> None:
+    """Raises AccessDeniedException when the SCPs in force on `account` stop the call (the
+    caller's principal ARN is read only then)."""
     management = organizations_backends.master_accounts.get(account, (account, "aws"))[0]
     if management not in organizations_backends or management == account:
         return
     backend = organizations_backends[management]["aws"]
     if backend.org is None or not scps_enabled(backend):
         return
+    principal_arn = principal() or f"arn:aws:iam::{account}:root"
     full = {k.lower(): v for k, v in context.items()}
     full.setdefault("aws:principalarn", [principal_arn])
     full.setdefault("aws:principalaccount", [account])

@@ -97,9 +97,38 @@ def test_a_plain_member_cannot_read_the_organization_until_it_is_a_delegated_adm
         orgs.enable_aws_service_access(ServicePrincipal=service)
     orgs.register_delegated_administrator(AccountId=member, ServicePrincipal=preflight.CONFIG_RULES)
     gaps = missing(preflight.run(s, "Organization", "DelegatedAdministrator", REGIONS[:1]))
-    assert set(gaps) == {f"delegated administrator for {preflight.STACKSETS}"}
+    assert set(gaps) == {f"delegated administrator for {preflight.STACKSETS}", "SCP reads"}
     orgs.register_delegated_administrator(AccountId=member, ServicePrincipal=preflight.STACKSETS)
+    gaps = missing(preflight.run(s, "Organization", "DelegatedAdministrator", REGIONS[:1]))
+    # the guardrail coverage reads SCPs: the delegation policy the fix prints lets it
+    assert set(gaps) == {"SCP reads"}
+    command = gaps["SCP reads"]
+    orgs.put_resource_policy(Content=command.split("--content '")[1].split("'")[0])
     assert missing(preflight.run(s, "Organization", "DelegatedAdministrator", REGIONS[:1])) == {}
+
+
+def test_the_guardrail_notes_say_where_scps_stop_external_sharing(standin, org, monkeypatch):
+    s = session(standin, MANAGEMENT, monkeypatch)
+    notes = {c.name: c for c in preflight.run(s, "Organization", "ManagementAccount", REGIONS[:1]) if c.note}
+    assert "not enabled" in notes["SCPs on the root"].detail
+    assert "enable-policy-type" in notes["SCPs on the root"].fix
+    orgs = standin.client("organizations", MANAGEMENT)
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    guarded, other = org["members"]
+    orgs.move_account(AccountId=guarded, SourceParentId=root, DestinationParentId=org["nested_ou"]["Id"])
+    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    policy = orgs.create_policy(Name="ramguard-ram-guardrail", Description="", Type="SERVICE_CONTROL_POLICY",
+                                Content='{"Version":"2012-10-17","Statement":[{"Effect":"Deny",'
+                                        '"Action":"ram:CreateResourceShare","Resource":"*"}]}')
+    orgs.attach_policy(PolicyId=policy["Policy"]["PolicySummary"]["Id"], TargetId=org["ou"]["Id"])
+    checks = preflight.run(s, "Organization", "ManagementAccount", REGIONS[:1])
+    notes = {c.name: c for c in checks if c.note}
+    assert notes["SCPs on the root"].detail == "enabled"
+    detail = notes["ramguard guardrail"].detail
+    assert f"on the path of 1 of 2 member accounts; without it: {other}" in detail
+    assert f"the management account {MANAGEMENT} is never covered" in detail
+    text = preflight.report(checks)
+    assert "note    ramguard guardrail" in text
 
 
 def test_a_stack_name_too_long_for_awss_name_limits_is_refused_up_front(standin, org, monkeypatch):

@@ -45,6 +45,32 @@ fn the_demo_runs_end_to_end() {
         );
     }
 
+    // the guardrail: covered under the template's SCP, uncovered elsewhere, the management
+    // account never covered
+    let coverage: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("management account") || l.contains(" root ") || l.contains("OU "))
+        .collect();
+    assert!(
+        coverage
+            .iter()
+            .any(|l| l.contains("management-account") && l.contains("INFORMATIONAL"))
+            && coverage.iter().any(|l| l.contains("OU guarded")
+                && l.contains(" covered ")
+                && l.contains("ramguard-ram-guardrail DenyExternalShares"))
+            && coverage.iter().any(|l| l.contains("OU sandbox")
+                && l.contains("uncovered")
+                && l.contains("MEDIUM"))
+            && coverage
+                .iter()
+                .any(|l| l.contains(" root ") && l.contains("uncovered")),
+        "unexpected guardrail coverage:\n{stdout}"
+    );
+    assert!(
+        stderr.contains("refused: explicit deny in a service control policy"),
+        "{stderr}"
+    );
+
     // the documented Logs Insights queries over the functions' real log lines
     let lines: Vec<Map<String, Value>> = std::fs::read_to_string(&log)
         .expect("the functions' log")
@@ -77,14 +103,15 @@ fn the_demo_runs_end_to_end() {
         .collect();
     assert_eq!(queries.len(), 4);
     let rows: Vec<usize> = queries.iter().map(|q| run_query(q, &lines).len()).collect();
-    // verdicts, removals and metrics happen in the demo (two sweeps of 12 shares: 5 then 2
-    // NON_COMPLIANT); its functions do not fail
+    // verdicts, removals and metrics happen in the demo (three sweeps of the management
+    // account's 12 shares: 5, then 2 and 2 NON_COMPLIANT; the members own none); its functions
+    // do not fail
     assert!(rows[0] > 0 && rows[1] > 0 && rows[2] > 0, "{rows:?}");
     let by_function = run_query(queries[2], &lines);
     assert!(
         by_function.iter().any(|r| r["Function"] == "config-rule"
-            && r["judged"].as_f64() == Some(24.0)
-            && r["non_compliant"].as_f64() == Some(7.0)),
+            && r["judged"].as_f64() == Some(36.0)
+            && r["non_compliant"].as_f64() == Some(9.0)),
         "{by_function:?}"
     );
 }

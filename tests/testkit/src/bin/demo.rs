@@ -22,6 +22,7 @@ const TRUSTED: &str = "777777777777";
 const PENDING: &str = "888888888888";
 const REJECTING: &str = "666666666666";
 const REMOVED: &str = "555555555555";
+const MEMBER_ROLE: &str = "ramguard-member";
 
 /// A share to seed: name, principals, tags.
 type SeedShare = (
@@ -515,28 +516,7 @@ async fn run() -> Result<bool, String> {
             enforce,
         ]);
     }
-    let widths: Vec<usize> = (0..8)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    println!();
-    for (n, row) in rows.iter().enumerate() {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        println!("{}", line.join("  ").trim_end());
-        if n == 0 {
-            println!(
-                "{}",
-                widths
-                    .iter()
-                    .map(|w| "-".repeat(*w))
-                    .collect::<Vec<_>>()
-                    .join("  ")
-            );
-        }
-    }
+    print_table(&rows);
     let count = |m: &BTreeMap<String, String>, v: &str| m.values().filter(|x| *x == v).count();
     let still: Vec<&String> = after
         .iter()
@@ -577,6 +557,7 @@ async fn run() -> Result<bool, String> {
         removed,
         touched_inside.len()
     );
+    guardrail(&world).await?;
     if !touched_inside.is_empty() {
         return Err(format!(
             "in-org principals were touched: {}",
@@ -590,6 +571,149 @@ async fn run() -> Result<bool, String> {
         );
     }
     Ok(unexplained.is_empty())
+}
+
+/// A table whose columns are as wide as their widest cell, a rule under the header.
+fn print_table<const N: usize>(rows: &[[String; N]]) {
+    let widths: Vec<usize> = (0..N)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    println!();
+    for (n, row) in rows.iter().enumerate() {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+        if n == 0 {
+            println!(
+                "{}",
+                widths
+                    .iter()
+                    .map(|w| "-".repeat(*w))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            );
+        }
+    }
+}
+
+/// The preventive guardrail: the template's SCP on one OU, another OU and the root without it,
+/// and the management account; the stand-in refuses an external share under it, the rule
+/// reports each account's coverage and the importer raises a finding where it is missing.
+async fn guardrail(world: &World) -> Result<(), String> {
+    step("guardrail: the template's SCP on OU guarded; OU sandbox and the root without it");
+    let m = &world.org.members;
+    let guarded = world.ou(&world.org.root_id, "guarded").await;
+    let sandbox = world.ou(&world.org.root_id, "sandbox").await;
+    world.move_to(&m[0], &guarded.id).await;
+    world.move_to(&m[2], &sandbox.id).await;
+    world.enable_scps().await;
+    world
+        .scp(
+            "ramguard-ram-guardrail",
+            &ramguard_testkit::guardrail_scp(),
+            &[&guarded.id],
+        )
+        .await;
+    let refused = aws_sdk_ram::Client::new(&world.standin.config_for(&m[0]).await)
+        .create_resource_share()
+        .name("to-outsider")
+        .allow_external_principals(true)
+        .principals(OUTSIDER)
+        .send()
+        .await;
+    let refusal = match refused {
+        Err(e) => aws_sdk_ram::error::DisplayErrorContext(&e).to_string(),
+        Ok(_) => return Err("the guardrail did not refuse an external share".into()),
+    };
+    if !refusal.contains("explicit deny in a service control policy") {
+        return Err(format!("the external share failed otherwise: {refusal}"));
+    }
+    eprintln!(
+        "    {}: CreateResourceShare with an outside principal refused: explicit deny in a service control policy",
+        m[0]
+    );
+    for member in m {
+        world.standin.create_role(member, MEMBER_ROLE);
+        world.enable_security_hub(member).await;
+        let config = aws_sdk_config::Client::new(&world.standin.config_for(member).await);
+        ramguard_testkit::put_config_rule(&config, &world.org.management, RULE, json!({})).await;
+    }
+    let env = [
+        ("RAMGUARD_ACCOUNT_ID", world.org.management.as_str()),
+        ("CONFIG_RULE_NAME", RULE),
+        ("TrustedAccountIds", TRUSTED),
+        ("ExecutionRoleName", MEMBER_ROLE),
+    ];
+    let watch = LambdaWatch::start(world.standin.url(), &world.management, &env).await;
+    let params = json!({"TrustedAccountIds": TRUSTED, "ExecutionRoleName": MEMBER_ROLE, "GuardrailCoverage": "true"}).to_string();
+    let mut rows = vec![[
+        "account".to_string(),
+        "where".into(),
+        "coverage".into(),
+        "Config".into(),
+        "finding".into(),
+        "what stops an external share".into(),
+    ]];
+    let accounts = [
+        (&world.org.management, "management account".to_string()),
+        (&m[0], format!("OU guarded {}", guarded.id)),
+        (&m[1], "root".to_string()),
+        (&m[2], format!("OU sandbox {}", sandbox.id)),
+    ];
+    for (account, place) in accounts {
+        let event = world
+            .standin
+            .rule_event(json!({"account": account, "ruleName": RULE, "ruleParameters": params}));
+        let out = watch
+            .invoke("config-rule", &event)
+            .map_err(|e| format!("config-rule failed: {e}"))?;
+        let coverage = &out["guardrail"];
+        let state = coverage["state"].as_str().unwrap_or_default().to_string();
+        let config = aws_sdk_config::Client::new(&world.standin.config_for(account).await);
+        let held = compliance_results(&config, RULE).await;
+        let verdict = held
+            .get(account.as_str())
+            .map(|(c, _)| c.clone())
+            .unwrap_or_default();
+        let mut change =
+            ramguard_testkit::compliance_change(RULE, account, account, &verdict, None);
+        change["detail"]["resourceType"] = json!("AWS::::Account");
+        watch
+            .invoke("findings-importer", &change)
+            .map_err(|e| format!("findings-importer failed: {e}"))?;
+        let hub = aws_sdk_securityhub::Client::new(&world.standin.config_for(account).await);
+        let finding = hub
+            .get_findings()
+            .send()
+            .await
+            .map_err(|e| format!("GetFindings: {e}"))?
+            .findings
+            .unwrap_or_default()
+            .into_iter()
+            .find(|f| f.generator_id.as_deref() == Some("ramguard/ram-guardrail-coverage"))
+            .and_then(|f| f.severity.and_then(|s| s.label))
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_else(|| "-".into());
+        let blocked = &coverage["attempts"][0]["blockedBy"];
+        let by = match blocked["kind"].as_str() {
+            Some("denied") => format!(
+                "{} {} on {}",
+                blocked["policyName"].as_str().unwrap_or_default(),
+                blocked["sid"].as_str().unwrap_or_default(),
+                blocked["targetId"].as_str().unwrap_or_default()
+            ),
+            Some(_) => "no Allow on the path".into(),
+            None if state == "management-account" => "nothing: SCPs never apply".into(),
+            None => "nothing".into(),
+        };
+        rows.push([account.clone(), place, state, verdict, finding, by]);
+    }
+    drop(watch);
+    print_table(&rows);
+    Ok(())
 }
 
 #[tokio::main(flavor = "current_thread")]
