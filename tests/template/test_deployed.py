@@ -318,6 +318,7 @@ def test_alarms_watch_metrics_the_functions_emit_under_the_deployed_names():
     assert ours["RemediationNeedsAPersonAlarm"] == {"SharesRefused", "RemediationsFailed", "RemediationsUnverified"}
     assert ours["FindingsNotImportedAlarm"] == {"Errors"}
     assert ours["OrganizationUnreadableAlarm"] == {"Errors"}
+    assert ours["GuardrailUnreadableAlarm"] == {"Errors"}
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -29,7 +29,9 @@ async fn calls_exactly_the_listed_actions() {
         Some(RULE.into()),
         Parameters::default(),
     );
-    let params = json!({"ExecutionRoleName": TEST_ROLE}).to_string();
+    // the guardrail coverage reads the SCPs on each account's path
+    world.enable_scps().await;
+    let params = json!({"ExecutionRoleName": TEST_ROLE, "GuardrailCoverage": "true"}).to_string();
     world.standin.reset_calls();
 
     for account in [&mgmt, &member] {

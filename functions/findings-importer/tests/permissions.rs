@@ -20,6 +20,7 @@ async fn calls_exactly_the_listed_actions() {
         ..Parameters::default()
     };
     let importer = Importer::new(world.management.clone(), Some(RULE.into()), params);
+    world.enable_scps().await;
     world.standin.reset_calls();
 
     importer
@@ -29,6 +30,12 @@ async fn calls_exactly_the_listed_actions() {
         )
         .await
         .expect("import");
+    // an account's own evaluation: the SCPs on its path, and whether RAM shares with the
+    // organization
+    let mut account = compliance_change(RULE, &member, &member, "NON_COMPLIANT", None);
+    account["detail"]["resourceType"] = serde_json::json!("AWS::::Account");
+    let out = importer.handle(account, &mgmt).await.expect("import");
+    assert!(out.coverage.is_some(), "{out:?}");
 
     world
         .standin
