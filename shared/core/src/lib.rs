@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod baseline;
 pub mod deferral;
 pub mod earlier;
 pub mod events;
@@ -39,6 +40,7 @@ pub use share::{
 };
 pub use text::bounded;
 pub use verdict::{
-    classify, classify_source, evaluate, exemption, outside_annotation, Compliance, Exemption,
-    ExternalFlagMismatch, ExternalPrincipal, OutsideReason, Placement, ShareVerdict, VerdictReason,
+    classify, classify_source, evaluate, exemption, expiry_seconds, outside_annotation, Compliance,
+    Exemption, ExternalFlagMismatch, ExternalPrincipal, OutsideReason, Placement, ShareVerdict,
+    VerdictReason,
 };

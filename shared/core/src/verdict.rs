@@ -314,24 +314,33 @@ pub fn exemption(value: Option<&str>, now: i64) -> Exemption {
             reason: reason.map(str::to_string),
         };
     }
+    match expiry_seconds(value) {
+        Some(until) if until > now => Exemption::Until(value.to_string()),
+        Some(_) => Exemption::Expired(value.to_string()),
+        None => Exemption::Invalid(value.to_string()),
+    }
+}
+
+/// Seconds since the epoch of a date tag: an ISO-8601 date (`2027-01-31`, midnight UTC) or an
+/// RFC 3339 date-time; None for anything else.
+pub fn expiry_seconds(value: &str) -> Option<i64> {
+    let value = value.trim();
     let bytes = value.as_bytes();
     let looks_like_date = bytes.len() >= 10
         && bytes[..4].iter().all(u8::is_ascii_digit)
         && bytes[4] == b'-'
         && bytes[7] == b'-';
     if !looks_like_date {
-        return Exemption::Invalid(value.to_string());
+        return None;
     }
     let stamp = if value.len() == 10 {
         format!("{value}T00:00:00Z")
     } else {
         value.to_string()
     };
-    match chrono::DateTime::parse_from_rfc3339(&stamp) {
-        Ok(until) if until.timestamp() > now => Exemption::Until(value.to_string()),
-        Ok(_) => Exemption::Expired(value.to_string()),
-        Err(_) => Exemption::Invalid(value.to_string()),
-    }
+    chrono::DateTime::parse_from_rfc3339(&stamp)
+        .ok()
+        .map(|t| t.timestamp())
 }
 
 const ANNOTATION_MAX: usize = 256;
