@@ -19,6 +19,8 @@ pub enum RuleError {
     OrgSnapshot(AwsError),
     #[error("cannot read the SCPs in force on account {account}, so its guardrail coverage is not judged (its shares were): {source}")]
     Guardrail { account: String, source: AwsError },
+    #[error("the sharing baseline cannot be used, so only the outside-the-organization verdicts were reported (NON_COMPLIANT ones; other results stand): {}", bounded(.0, 600))]
+    BadBaseline(String),
     #[error(transparent)]
     Access(#[from] AccountAccess),
     #[error(transparent)]
@@ -33,6 +35,7 @@ impl RuleError {
             RuleError::Parameters(_) => ErrorType::BadParameters,
             RuleError::OrgSnapshot(_) => ErrorType::OrganizationUnreadable,
             RuleError::Guardrail { .. } => ErrorType::GuardrailUnreadable,
+            RuleError::BadBaseline(_) => ErrorType::BadBaseline,
             RuleError::Access(a) => failure::of_access(a),
             RuleError::Aws(e) => failure::of_aws(e),
         }

@@ -21,6 +21,7 @@ use ramguard_lambda::Configuration;
 use serde_json::Value;
 use tracing::info;
 
+mod baseline;
 mod error;
 mod guardrail;
 mod near_real_time;
@@ -42,6 +43,7 @@ pub use outcome::{
 pub use ramguard_core::events::{
     sharing_change, SharingChange, NEAR_REAL_TIME_EVENTS, RAM_STATE_CHANGE,
 };
+use sweep::BaselineState;
 pub use sweep::{sweep_concurrency, DEFAULT_SWEEP_CONCURRENCY, MAX_SWEEP_CONCURRENCY};
 
 /// The rule's long-lived state: the function's own SDK configuration, clients built once, the
@@ -53,6 +55,8 @@ pub struct RuleHandler {
     org_cache: OrgCache,
     /// The SCPs read for guardrail coverage, kept like the org snapshot.
     scps: ramguard_aws::scps::ScpReader,
+    /// The sharing baseline and the organization's structure.
+    baseline: baseline::BaselineReader,
     /// The rule's name, for the near-real-time path (StartConfigRulesEvaluation).
     pub rule_name: Option<String>,
     /// Parameters for the near-real-time path (from environment variables).
@@ -66,6 +70,12 @@ pub struct RuleHandler {
 }
 
 impl RuleHandler {
+    /// The handler with the sharing baseline of `store`.
+    pub fn with_baseline(mut self, store: ramguard_aws::baseline::BaselineStore) -> RuleHandler {
+        self.baseline.store = store;
+        self
+    }
+
     pub fn new(
         base: SdkConfig,
         rule_name: Option<String>,
@@ -75,6 +85,11 @@ impl RuleHandler {
             organizations: ramguard_aws::calls::organizations(&base),
             config: ramguard_aws::calls::config(&base),
             deferral: Deferral::new(&base),
+            baseline: baseline::BaselineReader {
+                store: ramguard_aws::baseline::BaselineStore::new(None, Duration::ZERO),
+                structure: ramguard_aws::baseline::StructureCache::new(),
+                ssm: ramguard_aws::calls::ssm(&base),
+            },
             accounts: AccountConfigs::new(base, "ramguard-config-rule"),
             org_cache: OrgCache::new(),
             scps: ramguard_aws::scps::ScpReader::new(),
@@ -156,6 +171,13 @@ impl RuleHandler {
         let ram = ramguard_aws::calls::ram(&target);
         let config = ramguard_aws::calls::config(&target);
         let now = DateTime::from(std::time::SystemTime::now());
+        let baseline = self
+            .baseline
+            .state(
+                &self.organizations,
+                Duration::from_secs(params.org_cache_ttl_seconds),
+            )
+            .await;
         match trigger {
             RuleTrigger::Scheduled {
                 notification_millis,
@@ -169,6 +191,7 @@ impl RuleHandler {
                     token: &token,
                     ordering: ordering_timestamp(notification_millis, now),
                     width: self.sweep_concurrency.max(1),
+                    baseline: &baseline,
                 };
                 sweep.run(&mut outcome).await?;
                 if params.guardrail_coverage {
@@ -191,7 +214,13 @@ impl RuleHandler {
                 captured_millis,
             } => {
                 let evaluations = self
-                    .one_share(&ram, &item, left_scope, &org, &params, &mut outcome)
+                    .one_share(
+                        &ram,
+                        &item,
+                        left_scope,
+                        (&org, &params, &baseline),
+                        &mut outcome,
+                    )
                     .await?;
                 for e in &evaluations {
                     outcome.count(e.compliance);
@@ -202,6 +231,9 @@ impl RuleHandler {
             }
         }
         outcome.log_reported(&rule_name);
+        if let BaselineState::Broken(why) = baseline {
+            return Err(RuleError::BadBaseline(why));
+        }
         Ok(outcome)
     }
 
@@ -210,8 +242,7 @@ impl RuleHandler {
         ram: &aws_sdk_ram::Client,
         item: &ConfigurationItem,
         left_scope: bool,
-        org: &OrgSnapshot,
-        params: &Parameters,
+        (org, params, baseline): (&OrgSnapshot, &Parameters, &BaselineState),
         outcome: &mut RuleOutcome,
     ) -> Result<Vec<ShareEvaluation>, RuleError> {
         let resource_type = item.resource_type.as_deref().unwrap_or_default();
@@ -240,9 +271,35 @@ impl RuleHandler {
         match ram_api::share(ram, &arn).await? {
             None => Ok(not_applicable("The resource share no longer exists.")),
             Some(share) => {
-                let verdict = evaluate(&share, org, params, now_secs());
+                let mut verdict = evaluate(&share, org, params, now_secs());
+                if let BaselineState::Ready(loaded, structure) = baseline {
+                    let types = if loaded.baseline.uses_resource_types() {
+                        ram_api::resource_types(ram, std::slice::from_ref(&share.arn))
+                            .await?
+                            .remove(&share.arn)
+                            .unwrap_or_default()
+                    } else {
+                        Default::default()
+                    };
+                    let ctx = ramguard_core::baseline::BaselineContext {
+                        baseline: &loaded.baseline,
+                        org,
+                        structure,
+                        params,
+                    };
+                    let found =
+                        ramguard_core::baseline::violations(&share, &types, &ctx, now_secs());
+                    verdict = ramguard_core::baseline::apply(verdict, &loaded.version, found);
+                }
                 outcome::log_verdict(&verdict);
                 outcome.record(&verdict);
+                // a broken baseline: only a NON_COMPLIANT verdict is sure; any other leaves
+                // Config's result standing
+                if matches!(baseline, BaselineState::Broken(_))
+                    && verdict.compliance != Compliance::NonCompliant
+                {
+                    return Ok(Vec::new());
+                }
                 Ok(vec![ShareEvaluation {
                     resource_id: share.arn.clone(),
                     compliance: verdict.compliance,
@@ -261,7 +318,9 @@ impl RuleHandler {
     pub fn from_env(base: SdkConfig) -> Result<RuleHandler, Configuration> {
         let env = ramguard_aws::env_text;
         let params = Parameters::from_env().map_err(|e| Configuration(e.to_string()))?;
-        let mut handler = RuleHandler::new(base, env("CONFIG_RULE_NAME"), params);
+        let store = ramguard_aws::baseline::BaselineStore::from_env().map_err(Configuration)?;
+        let mut handler =
+            RuleHandler::new(base, env("CONFIG_RULE_NAME"), params).with_baseline(store);
         handler.sweep_concurrency =
             sweep_concurrency(env("SWEEP_CONCURRENCY").as_deref()).map_err(Configuration)?;
         handler.deferral.queue_url = env("DEFERRED_EVALUATIONS_QUEUE_URL");

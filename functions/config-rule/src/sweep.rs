@@ -6,7 +6,11 @@ use futures_util::StreamExt;
 use ramguard_aws::config::{self as config_api, ShareEvaluation};
 use ramguard_aws::{ram as ram_api, AwsError};
 use ramguard_core::bounded;
-use ramguard_core::judge::Judge;
+use std::sync::Arc;
+
+use ramguard_aws::baseline::LoadedBaseline;
+use ramguard_core::baseline::{BaselineContext, OrgStructure};
+use ramguard_core::judge::{Judge, SweepBaseline};
 use ramguard_core::{Compliance, OrgSnapshot, Parameters, ResourceShare};
 use tracing::{info, warn};
 
@@ -62,6 +66,16 @@ pub(crate) struct Sweep<'a> {
     pub(crate) token: &'a str,
     pub(crate) ordering: DateTime,
     pub(crate) width: usize,
+    /// The sharing baseline, as read now.
+    pub(crate) baseline: &'a BaselineState,
+}
+
+/// The sharing baseline of an invocation: none configured, ready (with the organization's
+/// structure), or broken (`BadBaseline` after the outside verdicts are reported).
+pub(crate) enum BaselineState {
+    None,
+    Ready(Arc<LoadedBaseline>, Arc<OrgStructure>),
+    Broken(String),
 }
 
 async fn with_principals(
@@ -137,7 +151,38 @@ impl PutGate {
     }
 }
 
-impl Sweep<'_> {
+impl<'a> Sweep<'a> {
+    /// The judge of this sweep: against the baseline when it is ready (the account's resource
+    /// types read when it has rules for them), sending NON_COMPLIANT only when it is broken.
+    async fn judge(
+        &self,
+        earlier: ramguard_core::earlier::EarlierResults,
+        sources: ramguard_core::judge::SourcesByShare,
+    ) -> Result<Judge<'a>, RuleError> {
+        let judge = Judge::new(self.org, self.params, earlier, sources, now_secs());
+        Ok(match self.baseline {
+            BaselineState::None => judge,
+            BaselineState::Broken(_) => judge.only_non_compliant(),
+            BaselineState::Ready(loaded, structure) => {
+                let types = if loaded.baseline.uses_resource_types() {
+                    ram_api::resource_types(self.ram, &[]).await?
+                } else {
+                    Default::default()
+                };
+                judge.with_baseline(SweepBaseline {
+                    ctx: BaselineContext {
+                        baseline: &loaded.baseline,
+                        org: self.org,
+                        structure,
+                        params: self.params,
+                    },
+                    version: &loaded.version,
+                    types,
+                })
+            }
+        })
+    }
+
     pub(crate) async fn run(&self, outcome: &mut RuleOutcome) -> Result<(), RuleError> {
         if self.width == 1 {
             self.run_in_sequence(outcome).await
@@ -150,7 +195,7 @@ impl Sweep<'_> {
     async fn run_in_sequence(&self, outcome: &mut RuleOutcome) -> Result<(), RuleError> {
         let earlier = config_api::earlier_results(self.config, self.rule_name).await?;
         let sources = ram_api::owned_sources(self.ram).await?;
-        let mut judge = Judge::new(self.org, self.params, earlier, sources, now_secs());
+        let mut judge = self.judge(earlier, sources).await?;
         let mut calls = 0;
         let mut pages = std::pin::pin!(ram_api::owned_share_pages(self.ram));
         while let Some(page) = pages.next().await {
@@ -194,7 +239,7 @@ impl Sweep<'_> {
                 ram_api::owned_sources(self.ram),
             )?;
             let (earlier, sources) = known;
-            let mut judge = Judge::new(self.org, self.params, earlier, sources, now_secs());
+            let mut judge = self.judge(earlier, sources).await?;
             while let Some(page) = page_rx.recv().await {
                 let SharePage::Shares(shares) = page else {
                     for batch in finish(judge, outcome) {

@@ -73,6 +73,14 @@ pub fn config(cfg: &SdkConfig) -> aws_sdk_config::Client {
 }
 
 /// An Organizations client that counts its calls.
+pub fn ssm(cfg: &SdkConfig) -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(cfg)
+            .interceptor(CallCounter)
+            .build(),
+    )
+}
+
 pub fn organizations(cfg: &SdkConfig) -> aws_sdk_organizations::Client {
     aws_sdk_organizations::Client::from_conf(
         aws_sdk_organizations::config::Builder::from(cfg)

@@ -27,12 +27,15 @@ pub enum ErrorType {
     /// The SCPs in force on an account cannot be read, so its guardrail coverage is not judged
     /// (the share evaluations were reported).
     GuardrailUnreadable,
+    /// The configured sharing baseline cannot be read or is invalid: the outside-the-organization
+    /// verdicts were reported, the baseline's were not.
+    BadBaseline,
     /// Any other AWS error (service, operation, code and message in the error message).
     AwsError,
 }
 
 impl ErrorType {
-    pub const ALL: [ErrorType; 10] = [
+    pub const ALL: [ErrorType; 11] = [
         ErrorType::BadEvent,
         ErrorType::BadParameters,
         ErrorType::OrganizationUnreadable,
@@ -42,6 +45,7 @@ impl ErrorType {
         ErrorType::Throttled,
         ErrorType::FindingsNotImported,
         ErrorType::GuardrailUnreadable,
+        ErrorType::BadBaseline,
         ErrorType::AwsError,
     ];
 
@@ -56,6 +60,7 @@ impl ErrorType {
             ErrorType::Throttled => "Throttled",
             ErrorType::FindingsNotImported => "FindingsNotImported",
             ErrorType::GuardrailUnreadable => "GuardrailUnreadable",
+            ErrorType::BadBaseline => "BadBaseline",
             ErrorType::AwsError => "AwsError",
         }
     }

@@ -2,6 +2,7 @@
 //! (`ramguard-core`), credentials for member accounts, call counting, the classes of AWS errors,
 //! metrics and logs.
 
+pub mod baseline;
 pub mod calls;
 pub mod config;
 pub mod credentials;

@@ -253,6 +253,30 @@ pub async fn exposure(client: &aws_sdk_ram::Client, share_arn: &str) -> Result<E
     })
 }
 
+/// RAM's resource types of the account's shares, by share ARN: one ListResources listing of the
+/// account's resources (every page), or of the shares named.
+pub async fn resource_types(
+    client: &aws_sdk_ram::Client,
+    share_arns: &[String],
+) -> Result<std::collections::HashMap<String, std::collections::BTreeSet<String>>, AwsError> {
+    let mut req = client
+        .list_resources()
+        .resource_owner(ResourceOwner::SelfValue)
+        .max_results(PAGE);
+    for arn in share_arns {
+        req = req.resource_share_arns(arn);
+    }
+    let resources = crate::collect_pages!("ListResources", req.into_paginator(), resources)?;
+    let mut out: std::collections::HashMap<String, std::collections::BTreeSet<String>> =
+        std::collections::HashMap::new();
+    for r in resources {
+        if let (Some(share), Some(t)) = (r.resource_share_arn, r.r#type) {
+            out.entry(share).or_default().insert(t);
+        }
+    }
+    Ok(out)
+}
+
 /// Disassociates principals from a share with an idempotency token; returns each association's
 /// status as RAM reports it right after (DISASSOCIATING while RAM works on it).
 pub async fn disassociate_principals(

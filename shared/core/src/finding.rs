@@ -874,6 +874,7 @@ mod tests {
             flag_mismatches: vec![],
             annotation: String::new(),
             exemption_warning: None,
+            baseline: Vec::new(),
         }
     }
 

@@ -3,7 +3,9 @@
 //! standing (see [`EarlierResults::observe`]), and after the complete listing every share Config
 //! holds a result for that no page had becomes NOT_APPLICABLE.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+use crate::baseline::{self, BaselineContext};
 
 use crate::earlier::{EarlierResults, Report};
 use crate::org::OrgSnapshot;
@@ -54,6 +56,17 @@ pub struct Finished {
     pub batches: Vec<Vec<ShareEvaluation>>,
 }
 
+/// The sharing baseline a sweep judges against: what it needs, its version, and the account's
+/// resource types by share ARN.
+pub struct SweepBaseline<'a> {
+    /// The baseline and the organization's structure.
+    pub ctx: BaselineContext<'a>,
+    /// Its version, as annotations carry it.
+    pub version: &'a str,
+    /// RAM's resource types of each share.
+    pub types: HashMap<String, BTreeSet<String>>,
+}
+
 /// Judges one sweep's shares one by one.
 pub struct Judge<'a> {
     org: &'a OrgSnapshot,
@@ -63,6 +76,8 @@ pub struct Judge<'a> {
     now: i64,
     pending: Vec<ShareEvaluation>,
     batches: usize,
+    baseline: Option<SweepBaseline<'a>>,
+    only_non_compliant: bool,
 }
 
 impl<'a> Judge<'a> {
@@ -83,7 +98,23 @@ impl<'a> Judge<'a> {
             now,
             pending: Vec::with_capacity(MAX_EVALUATIONS_PER_CALL),
             batches: 0,
+            baseline: None,
+            only_non_compliant: false,
         }
+    }
+
+    /// Judges against the sharing baseline too.
+    pub fn with_baseline(mut self, baseline: SweepBaseline<'a>) -> Judge<'a> {
+        self.baseline = Some(baseline);
+        self
+    }
+
+    /// Sends NON_COMPLIANT verdicts only, leaving every other result Config holds standing: the
+    /// configured baseline cannot be read, so a COMPLIANT verdict might hide one of its
+    /// violations. A share gone still becomes NOT_APPLICABLE.
+    pub fn only_non_compliant(mut self) -> Judge<'a> {
+        self.only_non_compliant = true;
+        self
     }
 
     fn push(&mut self, evaluation: ShareEvaluation) -> Option<Vec<ShareEvaluation>> {
@@ -97,10 +128,19 @@ impl<'a> Judge<'a> {
     /// Judges one share (its source constraints attached from the account's).
     pub fn share(&mut self, mut share: ResourceShare) -> Judged {
         share.sources = self.sources.remove(&share.arn).unwrap_or_default();
-        let verdict = evaluate(&share, self.org, self.params, self.now);
-        let report =
+        let mut verdict = evaluate(&share, self.org, self.params, self.now);
+        if let Some(b) = &self.baseline {
+            let none = BTreeSet::new();
+            let types = b.types.get(&share.arn).unwrap_or(&none);
+            let found = baseline::violations(&share, types, &b.ctx, self.now);
+            verdict = baseline::apply(verdict, b.version, found);
+        }
+        let mut report =
             self.earlier
                 .observe(&verdict.share_arn, verdict.compliance, &verdict.annotation);
+        if self.only_non_compliant && verdict.compliance != Compliance::NonCompliant {
+            report = Report::Unchanged;
+        }
         let batch = match report {
             Report::Unchanged => None,
             Report::Send => self.push(ShareEvaluation {

@@ -221,6 +221,8 @@ pub enum VerdictReason {
         /// Until when (None: until the tag is removed).
         until: Option<String>,
     },
+    /// Every principal is inside the organization, but the share breaks the sharing baseline.
+    Baseline,
 }
 
 impl VerdictReason {
@@ -233,6 +235,7 @@ impl VerdictReason {
             VerdictReason::RetainsAccessOnLeave => "retains_access_on_leave",
             VerdictReason::ShareGone { .. } => "share_gone",
             VerdictReason::Exempt { .. } => "exempt",
+            VerdictReason::Baseline => "baseline",
         }
     }
 }
@@ -256,6 +259,9 @@ pub struct ShareVerdict {
     /// The exemption tag is present but exempts nothing (invalid value or expired date).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exemption_warning: Option<String>,
+    /// The sharing baseline's rules the share breaks (empty without a baseline).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub baseline: Vec<crate::baseline::BaselineViolation>,
 }
 
 /// What an exemption tag's value means at `now` (seconds since the epoch).
@@ -453,6 +459,7 @@ impl Judgement {
             flag_mismatches: self.mismatches,
             annotation: bounded(&annotation, ANNOTATION_MAX),
             exemption_warning: warning,
+            baseline: Vec::new(),
         }
     }
 }

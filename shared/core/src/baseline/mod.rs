@@ -13,7 +13,10 @@ pub use document::{
 };
 
 use crate::verdict::{classify, Placement};
-use crate::{OrgSnapshot, Parameters, Principal, ResourceShare};
+use crate::{
+    bounded, Compliance, OrgSnapshot, Parameters, Principal, ResourceShare, ShareVerdict,
+    VerdictReason,
+};
 
 /// The organization's structure the baseline needs: each account's and OU's parent, and account
 /// tags (read only when the baseline names tags).
@@ -404,6 +407,34 @@ fn boundary_violation(
         });
     }
     None
+}
+
+/// The verdict with the baseline's violations: a COMPLIANT share that breaks the baseline becomes
+/// NON_COMPLIANT (reason `baseline`, the baseline's annotation); a NON_COMPLIANT one keeps its
+/// annotation, the baseline's after it when it fits Config's 256 characters. A NOT_APPLICABLE
+/// share (gone or exempt) is not judged against the baseline.
+pub fn apply(
+    mut verdict: ShareVerdict,
+    version: &str,
+    found: Vec<BaselineViolation>,
+) -> ShareVerdict {
+    if found.is_empty() || verdict.compliance == Compliance::NotApplicable {
+        return verdict;
+    }
+    let text = annotation(version, &found);
+    verdict.annotation = match verdict.compliance {
+        Compliance::Compliant => {
+            verdict.compliance = Compliance::NonCompliant;
+            verdict.reason = VerdictReason::Baseline;
+            bounded(&text, 256)
+        }
+        _ if verdict.annotation.chars().count() + 1 + text.chars().count() <= 256 => {
+            format!("{} {text}", verdict.annotation)
+        }
+        _ => verdict.annotation,
+    };
+    verdict.baseline = found;
+    verdict
 }
 
 /// The annotation's baseline part: the version and the first violations that fit.

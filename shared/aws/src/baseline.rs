@@ -1,0 +1,218 @@
+//! The sharing baseline as the deployment delivers it: an SSM parameter (`BASELINE_PARAMETER`),
+//! read with its version and kept for `BASELINE_TTL_SECONDS`; and the organization's structure it
+//! is judged against (OUs and account parents, account tags when the baseline names tags), read
+//! from Organizations and kept like the org snapshot.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ramguard_core::baseline::{parse, Baseline, OrgStructure, Problem};
+
+use crate::AwsError;
+
+/// The default `BASELINE_TTL_SECONDS`.
+pub const DEFAULT_TTL_SECONDS: u64 = 300;
+
+/// A baseline as read: the document, its own version label and the parameter's version.
+#[derive(Debug, Clone)]
+pub struct LoadedBaseline {
+    /// The baseline.
+    pub baseline: Baseline,
+    /// `<document version>` `(parameter <name> version <n>)`, as logs and findings carry it.
+    pub version: String,
+}
+
+/// Why the baseline cannot be used (`BadBaseline`): the outside-the-organization verdicts go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BaselineError {
+    /// SSM does not give the parameter.
+    #[error("cannot read baseline parameter {name}: {source}")]
+    Unreadable { name: String, source: AwsError },
+    /// The document is not a valid baseline.
+    #[error("baseline parameter {name} version {version} is invalid: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid {
+        name: String,
+        version: i64,
+        problems: Vec<Problem>,
+    },
+}
+
+type Slot = Option<(Instant, Result<Arc<LoadedBaseline>, BaselineError>)>;
+
+/// The configured baseline, kept for a TTL (a failed read is kept too, so that a broken
+/// parameter is not read on every invocation).
+pub struct BaselineStore {
+    name: Option<String>,
+    ttl: Duration,
+    slot: Mutex<Slot>,
+}
+
+impl BaselineStore {
+    /// A store for the parameter `name` (None: no baseline, today's verdicts exactly).
+    pub fn new(name: Option<String>, ttl: Duration) -> BaselineStore {
+        BaselineStore {
+            name,
+            ttl,
+            slot: Mutex::new(None),
+        }
+    }
+
+    /// From the environment: `BASELINE_PARAMETER`, `BASELINE_TTL_SECONDS` (0–3600).
+    pub fn from_env() -> Result<BaselineStore, String> {
+        let ttl = match crate::env_text("BASELINE_TTL_SECONDS") {
+            None => DEFAULT_TTL_SECONDS,
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|t| *t <= 3600)
+                .ok_or_else(|| format!("BASELINE_TTL_SECONDS {v:?} is not 0..=3600 seconds"))?,
+        };
+        Ok(BaselineStore::new(
+            crate::env_text("BASELINE_PARAMETER"),
+            Duration::from_secs(ttl),
+        ))
+    }
+
+    /// Whether a baseline is configured.
+    pub fn configured(&self) -> bool {
+        self.name.is_some()
+    }
+
+    /// The baseline, if one is configured.
+    pub async fn get(
+        &self,
+        ssm: &aws_sdk_ssm::Client,
+    ) -> Option<Result<Arc<LoadedBaseline>, BaselineError>> {
+        let name = self.name.as_ref()?;
+        if let Some((at, held)) = self.slot.lock().expect("baseline lock").as_ref() {
+            if at.elapsed() < self.ttl {
+                return Some(held.clone());
+            }
+        }
+        let read = read(ssm, name).await;
+        *self.slot.lock().expect("baseline lock") = Some((Instant::now(), read.clone()));
+        Some(read)
+    }
+}
+
+async fn read(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<Arc<LoadedBaseline>, BaselineError> {
+    let out =
+        ssm.get_parameter()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| BaselineError::Unreadable {
+                name: name.to_string(),
+                source: AwsError::from_sdk("GetParameter", e),
+            })?;
+    let parameter = out
+        .parameter
+        .unwrap_or_else(|| aws_sdk_ssm::types::Parameter::builder().build());
+    let version = parameter.version;
+    let text = parameter.value.unwrap_or_default();
+    let source = parse(&text).map_err(|problems| BaselineError::Invalid {
+        name: name.to_string(),
+        version,
+        problems,
+    })?;
+    Ok(Arc::new(LoadedBaseline {
+        version: format!(
+            "{} (parameter {name} version {version})",
+            source.baseline.version
+        ),
+        baseline: source.baseline,
+    }))
+}
+
+/// Reads the organization's structure: from the root down, each parent's OUs
+/// (ListOrganizationalUnitsForParent) and accounts (ListAccountsForParent), every page; with
+/// `tags`, each account's tags (ListTagsForResource). Management account or delegated
+/// administrator only.
+pub async fn load_structure(
+    client: &aws_sdk_organizations::Client,
+    tags: bool,
+) -> Result<OrgStructure, AwsError> {
+    let roots = crate::collect_pages!("ListRoots", client.list_roots().into_paginator(), roots)?;
+    let mut out = OrgStructure::default();
+    let mut pending: Vec<String> = roots.into_iter().filter_map(|r| r.id).collect();
+    while let Some(parent) = pending.pop() {
+        let ous = crate::collect_pages!(
+            "ListOrganizationalUnitsForParent",
+            client
+                .list_organizational_units_for_parent()
+                .parent_id(&parent)
+                .max_results(20)
+                .into_paginator(),
+            organizational_units
+        )?;
+        for ou in ous.into_iter().filter_map(|o| o.id) {
+            out.parents.insert(ou.clone(), parent.clone());
+            pending.push(ou);
+        }
+        let accounts = crate::collect_pages!(
+            "ListAccountsForParent",
+            client
+                .list_accounts_for_parent()
+                .parent_id(&parent)
+                .max_results(20)
+                .into_paginator(),
+            accounts
+        )?;
+        for account in accounts.into_iter().filter_map(|a| a.id) {
+            out.parents.insert(account, parent.clone());
+        }
+    }
+    if tags {
+        let accounts: Vec<String> = out
+            .parents
+            .keys()
+            .filter(|k| ramguard_core::is_account_id(k))
+            .cloned()
+            .collect();
+        for account in accounts {
+            let listed = crate::collect_pages!(
+                "ListTagsForResource",
+                client
+                    .list_tags_for_resource()
+                    .resource_id(&account)
+                    .into_paginator(),
+                tags
+            )?;
+            let map: BTreeMap<String, String> =
+                listed.into_iter().map(|t| (t.key, t.value)).collect();
+            out.tags.insert(account, map);
+        }
+    }
+    Ok(out)
+}
+
+/// The structure, kept for a TTL across warm invocations.
+#[derive(Default)]
+pub struct StructureCache {
+    slot: Mutex<Option<(Instant, bool, Arc<OrgStructure>)>>,
+}
+
+impl StructureCache {
+    /// An empty cache.
+    pub fn new() -> StructureCache {
+        StructureCache::default()
+    }
+
+    /// The structure (with tags when asked), fresh when older than `ttl`.
+    pub async fn get(
+        &self,
+        client: &aws_sdk_organizations::Client,
+        tags: bool,
+        ttl: Duration,
+    ) -> Result<Arc<OrgStructure>, AwsError> {
+        if let Some((at, with_tags, held)) = self.slot.lock().expect("structure lock").as_ref() {
+            if at.elapsed() < ttl && (*with_tags || !tags) {
+                return Ok(held.clone());
+            }
+        }
+        let fresh = Arc::new(load_structure(client, tags).await?);
+        *self.slot.lock().expect("structure lock") = Some((Instant::now(), tags, fresh.clone()));
+        Ok(fresh)
+    }
+}
