@@ -150,7 +150,9 @@ def test_environment_names_are_the_ones_the_code_reads():
     remediator_rs = (ROOT / "functions/remediator/src/settings.rs").read_text()
     for name in ["REMEDIATION_MODE", "MAX_PRINCIPALS_PER_RUN", "RESTRICT_SHARE", "CONFIG_RULE_NAME"]:
         assert f'"{name}"' in remediator_rs
-    known = parameter_names | {"CONFIG_RULE_NAME", "REMEDIATION_MODE", "MAX_PRINCIPALS_PER_RUN", "RESTRICT_SHARE"}
+    known = parameter_names | {"CONFIG_RULE_NAME", "REMEDIATION_MODE", "MAX_PRINCIPALS_PER_RUN", "RESTRICT_SHARE",
+                               "BASELINE_PARAMETER"}
+    assert '"BASELINE_PARAMETER"' in (ROOT / "shared/aws/src/baseline.rs").read_text()
     env = dict(T["Globals"]["Function"]["Environment"]["Variables"])
     env.update(R["RemediatorFunction"]["Properties"]["Environment"]["Variables"])
     assert set(env) <= known

@@ -24,11 +24,24 @@ async fn calls_exactly_the_listed_actions() {
     )
     .await;
     let share = world.share("s", true, &[OUTSIDER]).await;
+    // a baseline by account tags and resource types: the structure, tags and resources are read
+    aws_sdk_ssm::Client::new(&world.management)
+        .put_parameter()
+        .name("/ramguard/sharing-baseline")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .value("version: \"1\"\nboundaries:\n  production:\n    tags: {env: production}\nresource_types:\n  allowed: [ec2:Subnet]\n")
+        .send()
+        .await
+        .expect("PutParameter");
     let handler = RuleHandler::new(
         world.management.clone(),
         Some(RULE.into()),
         Parameters::default(),
-    );
+    )
+    .with_baseline(ramguard_aws::baseline::BaselineStore::new(
+        Some("/ramguard/sharing-baseline".into()),
+        std::time::Duration::from_secs(300),
+    ));
     // the guardrail coverage reads the SCPs on each account's path
     world.enable_scps().await;
     let params = json!({"ExecutionRoleName": TEST_ROLE, "GuardrailCoverage": "true"}).to_string();

@@ -21,7 +21,7 @@ from .protocol import AwsError, Call, paginate
 if "member.org.stacksets.cloudformation.amazonaws.com" not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
     FakeDelegatedAdministrator.SUPPORTED_SERVICES.append("member.org.stacksets.cloudformation.amazonaws.com")
 
-MANAGEMENT_ONLY = {"ListAccounts", "ListParents", "DescribeAccount", "ListAccountsForParent",
+MANAGEMENT_ONLY = {"ListAccounts", "ListParents", "DescribeAccount", "ListAccountsForParent", "ListTagsForResource",
                    "ListOrganizationalUnitsForParent", "ListRoots", "ListChildren", "DescribeOrganizationalUnit"}
 # Policies: the management account, or a member account the delegation policy names.
 POLICY_CALLS = {"ListPolicies", "ListPoliciesForTarget", "DescribePolicy", "ListTargetsForPolicy",
