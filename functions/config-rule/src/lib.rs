@@ -21,7 +21,6 @@ use ramguard_lambda::Configuration;
 use serde_json::Value;
 use tracing::info;
 
-mod baseline;
 mod error;
 mod guardrail;
 mod near_real_time;
@@ -40,10 +39,10 @@ pub use near_real_time::Deferral;
 pub use outcome::{
     metrics, BatchItemFailure, RuleOutcome, Trigger, VerdictSummary, MAX_VERDICTS_IN_RESULT,
 };
+use ramguard_aws::baseline::BaselineState;
 pub use ramguard_core::events::{
     sharing_change, SharingChange, NEAR_REAL_TIME_EVENTS, RAM_STATE_CHANGE,
 };
-use sweep::BaselineState;
 pub use sweep::{sweep_concurrency, DEFAULT_SWEEP_CONCURRENCY, MAX_SWEEP_CONCURRENCY};
 
 /// The rule's long-lived state: the function's own SDK configuration, clients built once, the
@@ -56,7 +55,7 @@ pub struct RuleHandler {
     /// The SCPs read for guardrail coverage, kept like the org snapshot.
     scps: ramguard_aws::scps::ScpReader,
     /// The sharing baseline and the organization's structure.
-    baseline: baseline::BaselineReader,
+    baseline: ramguard_aws::baseline::BaselineReader,
     /// The rule's name, for the near-real-time path (StartConfigRulesEvaluation).
     pub rule_name: Option<String>,
     /// Parameters for the near-real-time path (from environment variables).
@@ -85,11 +84,10 @@ impl RuleHandler {
             organizations: ramguard_aws::calls::organizations(&base),
             config: ramguard_aws::calls::config(&base),
             deferral: Deferral::new(&base),
-            baseline: baseline::BaselineReader {
-                store: ramguard_aws::baseline::BaselineStore::new(None, Duration::ZERO),
-                structure: ramguard_aws::baseline::StructureCache::new(),
-                ssm: ramguard_aws::calls::ssm(&base),
-            },
+            baseline: ramguard_aws::baseline::BaselineReader::new(
+                ramguard_aws::baseline::BaselineStore::new(None, Duration::ZERO),
+                &base,
+            ),
             accounts: AccountConfigs::new(base, "ramguard-config-rule"),
             org_cache: OrgCache::new(),
             scps: ramguard_aws::scps::ScpReader::new(),

@@ -3,13 +3,11 @@
 
 use aws_smithy_types::DateTime;
 use futures_util::StreamExt;
+use ramguard_aws::baseline::BaselineState;
 use ramguard_aws::config::{self as config_api, ShareEvaluation};
 use ramguard_aws::{ram as ram_api, AwsError};
+use ramguard_core::baseline::BaselineContext;
 use ramguard_core::bounded;
-use std::sync::Arc;
-
-use ramguard_aws::baseline::LoadedBaseline;
-use ramguard_core::baseline::{BaselineContext, OrgStructure};
 use ramguard_core::judge::{Judge, SweepBaseline};
 use ramguard_core::{Compliance, OrgSnapshot, Parameters, ResourceShare};
 use tracing::{info, warn};
@@ -68,14 +66,6 @@ pub(crate) struct Sweep<'a> {
     pub(crate) width: usize,
     /// The sharing baseline, as read now.
     pub(crate) baseline: &'a BaselineState,
-}
-
-/// The sharing baseline of an invocation: none configured, ready (with the organization's
-/// structure), or broken (`BadBaseline` after the outside verdicts are reported).
-pub(crate) enum BaselineState {
-    None,
-    Ready(Arc<LoadedBaseline>, Arc<OrgStructure>),
-    Broken(String),
 }
 
 async fn with_principals(

@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
+mod baseline;
 mod guardrail;
 
 /// Why an invocation failed. EventBridge retries a failed invocation, then the dead-letter queue
@@ -34,6 +35,8 @@ pub enum ImportError {
     Access(#[from] AccountAccess),
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error("the sharing baseline cannot be used, so only the outside-the-organization findings were reconciled: {}", bounded(.0, 600))]
+    BadBaseline(String),
     #[error("cannot read the SCPs in force on account {account}, so its guardrail finding cannot be judged: {source}")]
     Guardrail { account: String, source: AwsError },
     #[error("Security Hub did not take {} finding(s) of {resource}: {}", failed.len(), describe(failed))]
@@ -54,6 +57,7 @@ impl ImportError {
             ImportError::Aws(e) => failure::of_aws(e),
             ImportError::FailedFindings { .. } => ErrorType::FindingsNotImported,
             ImportError::Guardrail { .. } => ErrorType::GuardrailUnreadable,
+            ImportError::BadBaseline(_) => ErrorType::BadBaseline,
         }
     }
 }
@@ -125,6 +129,7 @@ pub struct Importer {
     organizations: aws_sdk_organizations::Client,
     org_cache: OrgCache,
     scps: ramguard_aws::scps::ScpReader,
+    baseline: ramguard_aws::baseline::BaselineReader,
     rule_name: Option<String>,
     params: Parameters,
 }
@@ -139,9 +144,13 @@ impl Importer {
     pub fn new(base: SdkConfig, rule_name: Option<String>, params: Parameters) -> Importer {
         Importer {
             organizations: ramguard_aws::calls::organizations(&base),
-            accounts: AccountConfigs::new(base, "ramguard-findings-importer"),
             org_cache: OrgCache::new(),
             scps: ramguard_aws::scps::ScpReader::new(),
+            baseline: ramguard_aws::baseline::BaselineReader::new(
+                ramguard_aws::baseline::BaselineStore::new(None, Duration::ZERO),
+                &base,
+            ),
+            accounts: AccountConfigs::new(base, "ramguard-findings-importer"),
             rule_name,
             params,
         }
@@ -215,10 +224,26 @@ impl Importer {
             account: change.account.clone(),
             now: finding::format_millis(now_millis()),
         };
-        let (share, desired, live) = self.judge_live(&ram, change, &org, &ctx).await?;
+        let state = self
+            .baseline
+            .state(
+                &self.organizations,
+                Duration::from_secs(self.params.org_cache_ttl_seconds),
+            )
+            .await;
+        let (share, desired, live) = self.judge_live(&ram, change, &org, &ctx, &state).await?;
         let existing_sdk = Box::pin(hub::share_findings(&securityhub, &change.share_arn)).await?;
         let existing: Vec<_> = existing_sdk.iter().map(hub::existing).collect();
-        let plan = finding::reconcile(desired, &existing, &ctx.now);
+        let mut plan = finding::reconcile(desired, &existing, &ctx.now);
+        let broken = match &state {
+            ramguard_aws::baseline::BaselineState::Broken(why) => Some(why.clone()),
+            _ => None,
+        };
+        if broken.is_some() {
+            // what the baseline cannot judge now is not resolved
+            plan.resolve
+                .retain(|(id, _)| !baseline::is_baseline_finding(id));
+        }
         let mut outcome = ImportOutcome {
             share_arn: change.share_arn.clone(),
             account: change.account.clone(),
@@ -228,12 +253,17 @@ impl Importer {
         };
         let name = share.as_ref().map(|s| s.name.as_str());
         let batch = batch_of(&plan, &existing, change, name, &ctx, &mut outcome);
-        if batch.is_empty() {
+        let result = if batch.is_empty() {
             info!(share_arn = %change.share_arn, already_resolved = plan.already_resolved, "nothing to import");
-            return Ok(outcome);
+            Ok(outcome)
+        } else {
+            let report = Box::pin(hub::import(&securityhub, batch)).await?;
+            imported(report, change, outcome)
+        };
+        match broken {
+            Some(why) => result.and(Err(ImportError::BadBaseline(why))),
+            None => result,
         }
-        let report = Box::pin(hub::import(&securityhub, batch)).await?;
-        imported(report, change, outcome)
     }
 
     /// The share as RAM holds it now, the findings its verdict calls for, and that verdict
@@ -244,6 +274,7 @@ impl Importer {
         change: &ComplianceChange,
         org: &ramguard_core::OrgSnapshot,
         ctx: &FindingContext,
+        state: &ramguard_aws::baseline::BaselineState,
     ) -> Result<
         (
             Option<ramguard_core::ResourceShare>,
@@ -256,16 +287,21 @@ impl Importer {
         let (desired, live) = match &share {
             None => (Vec::new(), Compliance::NotApplicable),
             Some(share) => {
-                let verdict = evaluate(share, org, &self.params, now_millis() / 1000);
-                let exposure = if verdict.compliance == Compliance::NonCompliant {
+                let now = now_millis() / 1000;
+                let verdict = evaluate(share, org, &self.params, now);
+                let (verdict, of_baseline) =
+                    baseline::judged(state, ram, share, verdict, (org, &self.params), ctx, now)
+                        .await?;
+                let exposure = if verdict.compliance == Compliance::NonCompliant
+                    && verdict.reason != ramguard_core::VerdictReason::Baseline
+                {
                     Box::pin(ram_api::exposure(ram, &share.arn)).await?
                 } else {
                     ramguard_core::Exposure::default()
                 };
-                (
-                    finding::findings_for(share, &verdict, ctx, &exposure),
-                    verdict.compliance,
-                )
+                let mut desired = finding::findings_for(share, &verdict, ctx, &exposure);
+                desired.extend(of_baseline);
+                (desired, verdict.compliance)
             }
         };
         if ReportedCompliance::from(live) != change.compliance {
@@ -281,6 +317,12 @@ impl Importer {
 }
 
 impl Importer {
+    /// The importer with the sharing baseline of `store`.
+    pub fn with_baseline(mut self, store: ramguard_aws::baseline::BaselineStore) -> Importer {
+        self.baseline.store = store;
+        self
+    }
+
     /// The organization snapshot (cached for `OrgCacheTtlSeconds`).
     async fn org(&self) -> Result<std::sync::Arc<ramguard_core::OrgSnapshot>, ImportError> {
         Box::pin(self.org_cache.get(
@@ -333,11 +375,12 @@ impl Importer {
     pub fn from_env(base: SdkConfig) -> Result<Importer, ramguard_lambda::Configuration> {
         let params =
             Parameters::from_env().map_err(|e| ramguard_lambda::Configuration(e.to_string()))?;
-        Ok(Importer::new(
-            base,
-            ramguard_aws::env_text("CONFIG_RULE_NAME"),
-            params,
-        ))
+        let store = ramguard_aws::baseline::BaselineStore::from_env()
+            .map_err(ramguard_lambda::Configuration)?;
+        Ok(
+            Importer::new(base, ramguard_aws::env_text("CONFIG_RULE_NAME"), params)
+                .with_baseline(store),
+        )
     }
 }
 

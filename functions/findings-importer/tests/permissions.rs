@@ -19,7 +19,20 @@ async fn calls_exactly_the_listed_actions() {
         execution_role_name: Some(TEST_ROLE.into()),
         ..Parameters::default()
     };
-    let importer = Importer::new(world.management.clone(), Some(RULE.into()), params);
+    // a baseline by account tags and resource types: the structure, tags and resources are read
+    aws_sdk_ssm::Client::new(&world.management)
+        .put_parameter()
+        .name("/ramguard/sharing-baseline")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .value("version: \"1\"\nboundaries:\n  production:\n    tags: {env: production}\nresource_types:\n  allowed: [ec2:Subnet]\n")
+        .send()
+        .await
+        .expect("PutParameter");
+    let importer = Importer::new(world.management.clone(), Some(RULE.into()), params)
+        .with_baseline(ramguard_aws::baseline::BaselineStore::new(
+            Some("/ramguard/sharing-baseline".into()),
+            std::time::Duration::from_secs(300),
+        ));
     world.enable_scps().await;
     world.standin.reset_calls();
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ramguard_core::baseline::{parse, Baseline, OrgStructure, Problem};
+use tracing::{error, info};
 
 use crate::AwsError;
 
@@ -214,5 +215,69 @@ impl StructureCache {
         let fresh = Arc::new(load_structure(client, tags).await?);
         *self.slot.lock().expect("structure lock") = Some((Instant::now(), tags, fresh.clone()));
         Ok(fresh)
+    }
+}
+
+/// The sharing baseline of an invocation: none configured, ready (with the organization's
+/// structure), or broken (the invocation ends with `BadBaseline` once the outside-the-organization
+/// verdicts are reported).
+pub enum BaselineState {
+    /// No baseline configured: today's verdicts exactly.
+    None,
+    /// The baseline and the structure it is judged against.
+    Ready(Arc<LoadedBaseline>, Arc<OrgStructure>),
+    /// Why it cannot be used.
+    Broken(String),
+}
+
+/// What reads the baseline and the structure it is judged against, for one function.
+pub struct BaselineReader {
+    /// The configured parameter, kept for its TTL.
+    pub store: BaselineStore,
+    /// The organization's structure, kept like the org snapshot.
+    pub structure: StructureCache,
+    /// SSM, in the function's own account.
+    pub ssm: aws_sdk_ssm::Client,
+}
+
+impl BaselineReader {
+    /// A reader of `store`'s parameter with the function's own SDK configuration.
+    pub fn new(store: BaselineStore, base: &aws_config::SdkConfig) -> BaselineReader {
+        BaselineReader {
+            store,
+            structure: StructureCache::new(),
+            ssm: crate::calls::ssm(base),
+        }
+    }
+
+    /// The baseline in force now, one log line saying which.
+    pub async fn state(
+        &self,
+        organizations: &aws_sdk_organizations::Client,
+        ttl: Duration,
+    ) -> BaselineState {
+        let loaded = match self.store.get(&self.ssm).await {
+            None => return BaselineState::None,
+            Some(Ok(loaded)) => loaded,
+            Some(Err(e)) => {
+                error!(error = %e, error_type = "BadBaseline", "the sharing baseline cannot be used; only outside-the-organization verdicts are reported");
+                return BaselineState::Broken(e.to_string());
+            }
+        };
+        match self
+            .structure
+            .get(organizations, loaded.baseline.uses_tags(), ttl)
+            .await
+        {
+            Ok(structure) => {
+                info!(baseline_version = %loaded.version, "sharing baseline in force");
+                BaselineState::Ready(loaded, structure)
+            }
+            Err(e) => {
+                let why = format!("cannot read the organization's structure for the baseline: {e}");
+                error!(error = %why, error_type = "BadBaseline", "the sharing baseline cannot be used; only outside-the-organization verdicts are reported");
+                BaselineState::Broken(why)
+            }
+        }
     }
 }

@@ -668,7 +668,12 @@ pub fn resolution(
 ) -> Finding {
     let name = share_name.filter(|n| !n.is_empty()).unwrap_or(share_arn);
     let retained = prev.id.ends_with("/retains-access-on-leave");
+    let baseline = prev.id.contains("/baseline/") || prev.id.contains("/baseline-sha256/");
     let (title, description) = match (&prev.principal, retained) {
+        _ if baseline => (
+            format!("RAM resource share {name} no longer breaks this rule of the sharing baseline"),
+            format!("Resolved: the AWS RAM resource share {share_arn} no longer breaks this rule of the organization's sharing baseline, or the baseline no longer has it."),
+        ),
         (Some(p), _) => (
             format!("RAM resource share {name} no longer reaches {p}"),
             format!("Resolved: {p} no longer reaches the AWS RAM resource share {share_arn}."),
@@ -686,7 +691,9 @@ pub fn resolution(
     if let Some(p) = &prev.principal {
         product_fields.insert(FIELD_PRINCIPAL.into(), bounded(p, 2047));
     }
-    let kind = if retained {
+    let kind = if baseline {
+        crate::baseline::FINDING_TYPE
+    } else if retained {
         RETAINED_ACCESS_TYPE
     } else {
         FINDING_TYPE

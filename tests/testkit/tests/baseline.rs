@@ -127,6 +127,8 @@ async fn start(org: &Org, baseline: bool) -> LambdaWatch {
         ("RAMGUARD_ACCOUNT_ID", org.world.org.management.as_str()),
         ("CONFIG_RULE_NAME", RULE),
         ("BASELINE_TTL_SECONDS", "0"),
+        ("ExecutionRoleName", MEMBER_ROLE),
+        ("OrgCacheTtlSeconds", "0"),
     ];
     if baseline {
         env.push(("BASELINE_PARAMETER", PARAMETER));

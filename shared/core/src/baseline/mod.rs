@@ -4,8 +4,11 @@
 //! verdict stays the outermost layer: the baseline only adds violations, never removes one.
 
 mod document;
+mod finding;
 
 use std::collections::{BTreeMap, BTreeSet};
+
+pub use finding::{baseline_findings, finding_id, FIELD_RULE, FIELD_VERSION, FINDING_TYPE};
 
 pub use document::{
     parse, Baseline, BaselineSource, Boundary, Crossing, PrincipalForm, PrincipalRules, Problem,
