@@ -60,6 +60,10 @@ COMBINATIONS["organization-guardrail-delegated"] = {
     "DeploymentScope": "Organization", "DeployedFrom": "DelegatedAdministrator", "DeployGuardrail": "true",
     "GuardrailDenyInvitations": "true", "GuardrailCoverage": "false", **ORGANIZATION}
 COMBINATIONS["account-guardrail-asked"] = {"DeployGuardrail": "true"}
+# the sharing baseline, read from an SSM parameter
+COMBINATIONS["organization-baseline"] = {"DeploymentScope": "Organization",
+                                         "BaselineParameterName": "/ramguard/sharing-baseline", **ORGANIZATION}
+COMBINATIONS["account-baseline"] = {"BaselineParameterName": "/acme/ram/baseline"}
 
 
 def source() -> dict:

@@ -319,6 +319,7 @@ def test_alarms_watch_metrics_the_functions_emit_under_the_deployed_names():
     assert ours["FindingsNotImportedAlarm"] == {"Errors"}
     assert ours["OrganizationUnreadableAlarm"] == {"Errors"}
     assert ours["GuardrailUnreadableAlarm"] == {"Errors"}
+    assert ours["BadBaselineAlarm"] == {"Errors"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -470,3 +471,18 @@ def test_the_function_tests_use_the_guardrail_the_template_deploys():
     content = guardrail("organization-guardrail")["Content"]
     fixture = json.loads((cfn.ROOT / "tests/fixtures/guardrail-scp.json").read_text())
     assert content == fixture
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_functions_read_only_the_baseline_parameter_they_are_given(name):
+    wanted = cfn.COMBINATIONS[name].get("BaselineParameterName", "")
+    for role in ("ConfigRuleRole", "FindingsImporterRole"):
+        statements = [st for p in deployed(name)["Resources"][role]["Properties"]["Policies"]
+                      for st in p["PolicyDocument"]["Statement"]]
+        reads = [st for st in statements if st.get("Sid") == "ReadBaseline"]
+        if not wanted:
+            assert reads == [], role
+            continue
+        (read,) = reads
+        assert read["Action"] == "ssm:GetParameter"
+        assert render(read["Resource"], values(name)) == f"arn:aws:ssm:{cfn.REGION}:{cfn.ACCOUNT}:parameter{wanted}"

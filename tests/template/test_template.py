@@ -82,7 +82,7 @@ def test_member_role_allows_what_the_functions_do_in_member_accounts():
     inner = load(R["MemberStackSet"]["Properties"]["TemplateBody"])
     role = inner["Resources"]["MemberRole"]
     member_side = {a for acts in ACTIONS["functions"].values() for a in acts
-                   if not a.startswith(("organizations:", "sts:"))}
+                   if not a.startswith(("organizations:", "sts:", "ssm:"))}
     assert allowed(role) == member_side
     trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${CentralAccountId}:root"}}

@@ -55,7 +55,7 @@ fn the_demo_runs_end_to_end() {
         coverage
             .iter()
             .any(|l| l.contains("management-account") && l.contains("INFORMATIONAL"))
-            && coverage.iter().any(|l| l.contains("OU guarded")
+            && coverage.iter().any(|l| l.contains("OU production")
                 && l.contains(" covered ")
                 && l.contains("ramguard-ram-guardrail DenyExternalShares"))
             && coverage.iter().any(|l| l.contains("OU sandbox")
@@ -104,14 +104,14 @@ fn the_demo_runs_end_to_end() {
     assert_eq!(queries.len(), 4);
     let rows: Vec<usize> = queries.iter().map(|q| run_query(q, &lines).len()).collect();
     // verdicts, removals and metrics happen in the demo (three sweeps of the management
-    // account's 12 shares: 5, then 2 and 2 NON_COMPLIANT; the members own none); its functions
-    // do not fail
+    // account's 12 shares: 5, then 2 and 2 NON_COMPLIANT; then two sweeps of the baseline step's 4
+    // member shares: none, then 3 NON_COMPLIANT); its functions do not fail
     assert!(rows[0] > 0 && rows[1] > 0 && rows[2] > 0, "{rows:?}");
     let by_function = run_query(queries[2], &lines);
     assert!(
         by_function.iter().any(|r| r["Function"] == "config-rule"
-            && r["judged"].as_f64() == Some(36.0)
-            && r["non_compliant"].as_f64() == Some(9.0)),
+            && r["judged"].as_f64() == Some(44.0)
+            && r["non_compliant"].as_f64() == Some(12.0)),
         "{by_function:?}"
     );
 }

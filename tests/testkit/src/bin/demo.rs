@@ -24,6 +24,9 @@ const REJECTING: &str = "666666666666";
 const REMOVED: &str = "555555555555";
 const MEMBER_ROLE: &str = "ramguard-member";
 
+/// A share of the baseline step: name, owner, principal, tags.
+type BaselineSeed<'a> = (&'a str, &'a String, &'a String, &'a [(&'a str, &'a str)]);
+
 /// A share to seed: name, principals, tags.
 type SeedShare = (
     &'static str,
@@ -557,7 +560,8 @@ async fn run() -> Result<bool, String> {
         removed,
         touched_inside.len()
     );
-    guardrail(&world).await?;
+    let (production, sandbox) = guardrail(&world).await?;
+    baseline(&world, &production, &sandbox).await?;
     if !touched_inside.is_empty() {
         return Err(format!(
             "in-org principals were touched: {}",
@@ -602,10 +606,10 @@ fn print_table<const N: usize>(rows: &[[String; N]]) {
 /// The preventive guardrail: the template's SCP on one OU, another OU and the root without it,
 /// and the management account; the stand-in refuses an external share under it, the rule
 /// reports each account's coverage and the importer raises a finding where it is missing.
-async fn guardrail(world: &World) -> Result<(), String> {
-    step("guardrail: the template's SCP on OU guarded; OU sandbox and the root without it");
+async fn guardrail(world: &World) -> Result<(String, String), String> {
+    step("guardrail: the template's SCP on OU production; OU sandbox and the root without it");
     let m = &world.org.members;
-    let guarded = world.ou(&world.org.root_id, "guarded").await;
+    let guarded = world.ou(&world.org.root_id, "production").await;
     let sandbox = world.ou(&world.org.root_id, "sandbox").await;
     world.move_to(&m[0], &guarded.id).await;
     world.move_to(&m[2], &sandbox.id).await;
@@ -659,7 +663,7 @@ async fn guardrail(world: &World) -> Result<(), String> {
     ]];
     let accounts = [
         (&world.org.management, "management account".to_string()),
-        (&m[0], format!("OU guarded {}", guarded.id)),
+        (&m[0], format!("OU production {}", guarded.id)),
         (&m[1], "root".to_string()),
         (&m[2], format!("OU sandbox {}", sandbox.id)),
     ];
@@ -712,6 +716,136 @@ async fn guardrail(world: &World) -> Result<(), String> {
         rows.push([account.clone(), place, state, verdict, finding, by]);
     }
     drop(watch);
+    print_table(&rows);
+    Ok((guarded.id, sandbox.id))
+}
+
+/// The README's example baseline for this organization: OU production and OU sandbox, the
+/// account at the root as the network account.
+fn demo_baseline(world: &World, production: &str, sandbox: &str) -> String {
+    let readme = std::fs::read_to_string(ramguard_testkit::repo_root().join("README.md"))
+        .unwrap_or_default();
+    readme
+        .split_once("<!-- baseline example -->")
+        .and_then(|(_, r)| r.split_once("<!-- /baseline example -->"))
+        .map(|(b, _)| {
+            b.trim()
+                .trim_start_matches("```yaml")
+                .trim_end_matches("```")
+        })
+        .unwrap_or_default()
+        .replace("ou-a1b2-prod0001", production)
+        .replace("ou-a1b2-sandbox1", sandbox)
+        .replace("111111111111", &world.org.members[1])
+}
+
+/// The sharing baseline: the README's example over OU production, OU sandbox and the network
+/// account; a production-to-sandbox share, the network account's shares (one untagged, one
+/// expired) and a well-formed one, judged by the rule with and without it.
+async fn baseline(world: &World, production: &str, sandbox: &str) -> Result<(), String> {
+    step("baseline: the README's example in SSM; production, sandbox and network shares");
+    let m = &world.org.members;
+    let text = demo_baseline(world, production, sandbox);
+    aws_sdk_ssm::Client::new(&world.management)
+        .put_parameter()
+        .name("/ramguard/sharing-baseline")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .value(&text)
+        .overwrite(true)
+        .send()
+        .await
+        .map_err(|e| format!("PutParameter: {e}"))?;
+    let tags: &[(&str, &str)] = &[("owner", "platform"), ("purpose", "shared subnets")];
+    let expired: &[(&str, &str)] = &[
+        ("owner", "platform"),
+        ("purpose", "migration"),
+        ("expires", "2026-06-30"),
+    ];
+    let seeds: [BaselineSeed; 4] = [
+        ("prod-to-sandbox", &m[0], &m[2], tags),
+        ("network-subnets", &m[1], &m[2], tags),
+        ("network-untagged", &m[1], &m[0], &[]),
+        ("network-expired", &m[1], &m[0], expired),
+    ];
+    let mut names = BTreeMap::new();
+    for (name, owner, to, tags) in seeds {
+        let ram = aws_sdk_ram::Client::new(&world.standin.config_for(owner).await);
+        let mut req = ram
+            .create_resource_share()
+            .name(name)
+            .allow_external_principals(false)
+            .principals(to.as_str())
+            .resource_arns(format!(
+                "arn:aws:ec2:us-east-1:{owner}:subnet/subnet-{name}"
+            ));
+        for (k, v) in tags {
+            req = req.tags(aws_sdk_ram::types::Tag::builder().key(*k).value(*v).build());
+        }
+        let arn = req
+            .send()
+            .await
+            .map_err(|e| format!("CreateResourceShare {name}: {e}"))?
+            .resource_share
+            .and_then(|s| s.resource_share_arn)
+            .unwrap_or_default();
+        names.insert(arn, (name, owner.clone()));
+    }
+    let params =
+        json!({"TrustedAccountIds": TRUSTED, "ExecutionRoleName": MEMBER_ROLE}).to_string();
+    let mut verdicts: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for with in [false, true] {
+        let mut env = vec![
+            ("RAMGUARD_ACCOUNT_ID", world.org.management.as_str()),
+            ("CONFIG_RULE_NAME", RULE),
+            ("TrustedAccountIds", TRUSTED),
+            ("ExecutionRoleName", MEMBER_ROLE),
+        ];
+        if with {
+            env.push(("BASELINE_PARAMETER", "/ramguard/sharing-baseline"));
+        }
+        let watch = LambdaWatch::start(world.standin.url(), &world.management, &env).await;
+        for owner in [&m[0], &m[1]] {
+            let event = world
+                .standin
+                .rule_event(json!({"account": owner, "ruleName": RULE, "ruleParameters": params}));
+            watch
+                .invoke("config-rule", &event)
+                .map_err(|e| format!("config-rule failed: {e}"))?;
+            let config = aws_sdk_config::Client::new(&world.standin.config_for(owner).await);
+            for (arn, (compliance, annotation)) in compliance_results(&config, RULE).await {
+                if !names.contains_key(&arn) {
+                    continue;
+                }
+                let entry = verdicts.entry(arn).or_default();
+                if with {
+                    // the rule and the offender, after "Baseline <version> (parameter …): "
+                    let why = annotation
+                        .split_once("): ")
+                        .map_or(annotation.as_str(), |(_, w)| w);
+                    entry.1 = format!("{compliance}  {why}");
+                } else {
+                    entry.0 = compliance;
+                }
+            }
+        }
+        drop(watch);
+    }
+    let mut rows = vec![[
+        "share".to_string(),
+        "owner".into(),
+        "without baseline".into(),
+        "with the README's baseline".into(),
+    ]];
+    for (arn, (name, owner)) in &names {
+        let (before, after) = verdicts.get(arn).cloned().unwrap_or_default();
+        rows.push([
+            name.to_string(),
+            owner.clone(),
+            before,
+            ramguard_core::bounded(&after, 90),
+        ]);
+    }
+    rows[1..].sort();
     print_table(&rows);
     Ok(())
 }
