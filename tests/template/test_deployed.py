@@ -476,7 +476,7 @@ def test_the_function_tests_use_the_guardrail_the_template_deploys():
 @pytest.mark.parametrize("name", NAMES)
 def test_the_functions_read_only_the_baseline_parameter_they_are_given(name):
     wanted = cfn.COMBINATIONS[name].get("BaselineParameterName", "")
-    for role in ("ConfigRuleRole", "FindingsImporterRole"):
+    for role in ("ConfigRuleRole", "FindingsImporterRole", "RemediatorRole"):
         statements = [st for p in deployed(name)["Resources"][role]["Properties"]["Policies"]
                       for st in p["PolicyDocument"]["Statement"]]
         reads = [st for st in statements if st.get("Sid") == "ReadBaseline"]

@@ -148,10 +148,10 @@ def test_environment_names_are_the_ones_the_code_reads():
     params_rs = (ROOT / "shared/core/src/params.rs").read_text()
     parameter_names = set(re.findall(r'^\s+"(\w+)",$', params_rs.split("PARAMETER_NAMES")[1].split("];")[0], re.M))
     remediator_rs = (ROOT / "functions/remediator/src/settings.rs").read_text()
-    for name in ["REMEDIATION_MODE", "MAX_PRINCIPALS_PER_RUN", "RESTRICT_SHARE", "CONFIG_RULE_NAME"]:
+    for name in ["REMEDIATION_MODE", "MAX_PRINCIPALS_PER_RUN", "RESTRICT_SHARE", "CONFIG_RULE_NAME", "ENFORCE_BASELINE"]:
         assert f'"{name}"' in remediator_rs
     known = parameter_names | {"CONFIG_RULE_NAME", "REMEDIATION_MODE", "MAX_PRINCIPALS_PER_RUN", "RESTRICT_SHARE",
-                               "BASELINE_PARAMETER"}
+                               "BASELINE_PARAMETER", "ENFORCE_BASELINE"}
     assert '"BASELINE_PARAMETER"' in (ROOT / "shared/aws/src/baseline.rs").read_text()
     env = dict(T["Globals"]["Function"]["Environment"]["Variables"])
     env.update(R["RemediatorFunction"]["Properties"]["Environment"]["Variables"])

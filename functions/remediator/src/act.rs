@@ -83,6 +83,11 @@ impl Remediator {
             return None;
         }
         report.kept = plan.kept.clone();
+        report.baseline = plan.baseline_removals.clone();
+        for b in &plan.baseline_removals {
+            info!(share_arn = %share.arn, principal = %b.principal, boundary = %b.boundary, mode = mode.as_str(),
+                "crosses the sharing baseline's boundary; reported, not removed (ENFORCE_BASELINE is off)");
+        }
         for k in &plan.kept {
             info!(share_arn = %share.arn, principal = %k.principal, status = %k.status, why = ?k.why, "principal kept");
         }

@@ -93,6 +93,7 @@ pub struct Remediator {
     accounts: AccountConfigs,
     organizations: aws_sdk_organizations::Client,
     org_cache: OrgCache,
+    baseline: ramguard_aws::baseline::BaselineReader,
     pub settings: Settings,
 }
 
@@ -112,10 +113,20 @@ impl Remediator {
     pub fn new(base: SdkConfig, settings: Settings) -> Remediator {
         Remediator {
             organizations: ramguard_aws::calls::organizations(&base),
+            baseline: ramguard_aws::baseline::BaselineReader::new(
+                ramguard_aws::baseline::BaselineStore::new(None, Duration::ZERO),
+                &base,
+            ),
             accounts: AccountConfigs::new(base, "ramguard-remediator"),
             org_cache: OrgCache::new(),
             settings,
         }
+    }
+
+    /// The remediator with the sharing baseline of `store`.
+    pub fn with_baseline(mut self, store: ramguard_aws::baseline::BaselineStore) -> Remediator {
+        self.baseline.store = store;
+        self
     }
 
     /// One invocation: the shares the event names (parse), the organization (load), a plan per
@@ -152,9 +163,16 @@ impl Remediator {
             error!(error = %e, "cannot read the organization; nothing removed (fail closed)");
             RemediationError::OrgSnapshot(e)
         })?;
+        let baseline = self
+            .baseline
+            .state(
+                &self.organizations,
+                Duration::from_secs(self.settings.params.org_cache_ttl_seconds),
+            )
+            .await;
         let mut planned = Vec::new();
         for target in targets {
-            planned.push(Box::pin(self.plan_one(target, own_account, &org)).await?);
+            planned.push(Box::pin(self.plan_one(target, own_account, &org, &baseline)).await?);
         }
         report.planned_removals = planned
             .iter()
@@ -249,6 +267,7 @@ impl Remediator {
         target: Target,
         own_account: &str,
         org: &OrgSnapshot,
+        baseline: &ramguard_aws::baseline::BaselineState,
     ) -> Result<Planned, RemediationError> {
         let config = match self
             .accounts
@@ -281,16 +300,25 @@ impl Remediator {
         let share = Box::pin(ram_api::share(&ram, &target.share_arn))
             .await
             .map_err(RemediationError::Read)?;
-        let found = share.map(|s| {
-            let plan = remediate::plan(
-                &s,
-                org,
-                &self.settings.params,
-                self.settings.restrict_share,
-                now().secs(),
-            );
-            (s, plan)
-        });
+        let found = match share {
+            None => None,
+            Some(s) => {
+                let mut plan = remediate::plan(
+                    &s,
+                    org,
+                    &self.settings.params,
+                    self.settings.restrict_share,
+                    now().secs(),
+                );
+                plan.baseline_removals = self
+                    .baseline_removals(&ram, &s, &plan, org, baseline)
+                    .await?;
+                if self.settings.enforce_baseline {
+                    plan.enforce_baseline();
+                }
+                Some((s, plan))
+            }
+        };
         Ok(Planned {
             target,
             config: Ok(config),
@@ -300,6 +328,38 @@ impl Remediator {
 }
 
 impl Remediator {
+    /// The principals the sharing baseline's boundary verdict names on the live share (none
+    /// without a usable baseline: never a removal on a guess).
+    async fn baseline_removals(
+        &self,
+        ram: &aws_sdk_ram::Client,
+        share: &ramguard_core::ResourceShare,
+        plan: &RemediationPlan,
+        org: &OrgSnapshot,
+        baseline: &ramguard_aws::baseline::BaselineState,
+    ) -> Result<Vec<remediate::BaselineRemoval>, RemediationError> {
+        let ramguard_aws::baseline::BaselineState::Ready(loaded, structure) = baseline else {
+            return Ok(Vec::new());
+        };
+        let types = if loaded.baseline.uses_resource_types() {
+            ram_api::resource_types(ram, std::slice::from_ref(&share.arn))
+                .await
+                .map_err(RemediationError::Read)?
+                .remove(&share.arn)
+                .unwrap_or_default()
+        } else {
+            Default::default()
+        };
+        let ctx = ramguard_core::baseline::BaselineContext {
+            baseline: &loaded.baseline,
+            org,
+            structure,
+            params: &self.settings.params,
+        };
+        let found = ramguard_core::baseline::violations(share, &types, &ctx, now().secs());
+        Ok(remediate::baseline_removals(plan, share, &found))
+    }
+
     /// The remediator as Lambda runs it, from the environment (see [`Settings::from_lookup`]).
     /// An invalid value stops the function at start, naming the variable.
     pub fn from_env(base: SdkConfig) -> Result<Remediator, ramguard_lambda::Configuration> {
@@ -309,9 +369,12 @@ impl Remediator {
             mode = settings.mode.as_str(),
             max_principals_per_run = settings.max_principals_per_run,
             restrict_share = settings.restrict_share,
+            enforce_baseline = settings.enforce_baseline,
             "remediator configured"
         );
-        Ok(Remediator::new(base, settings))
+        let store = ramguard_aws::baseline::BaselineStore::from_env()
+            .map_err(ramguard_lambda::Configuration)?;
+        Ok(Remediator::new(base, settings).with_baseline(store))
     }
 }
 

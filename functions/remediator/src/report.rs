@@ -114,6 +114,10 @@ pub struct ShareReport {
     pub why: Option<String>,
     pub actions: Vec<Action>,
     pub kept: Vec<remediate::KeptPrincipal>,
+    /// Principals inside the organization across a boundary of the sharing baseline, reported
+    /// and not removed (`ENFORCE_BASELINE` off).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub baseline: Vec<remediate::BaselineRemoval>,
     pub restricted: bool,
     pub findings_noted: usize,
     /// The account's member role could not be assumed (counted in `MemberRoleUnavailable`).
@@ -131,6 +135,7 @@ impl ShareReport {
             why: None,
             actions: Vec::new(),
             kept: Vec::new(),
+            baseline: Vec::new(),
             restricted: false,
             findings_noted: 0,
             member_role_unavailable: false,

@@ -30,6 +30,9 @@ pub struct Settings {
     pub max_principals_per_run: usize,
     /// Set allowExternalPrincipals=false once no outside principal remains.
     pub restrict_share: bool,
+    /// Remove the principals the sharing baseline's boundary verdict names too
+    /// (`ENFORCE_BASELINE`; else they are reported only).
+    pub enforce_baseline: bool,
     pub rule_name: Option<String>,
     pub params: Parameters,
     /// How long a removal RAM reports DISASSOCIATING is read back before the run ends with
@@ -51,7 +54,8 @@ pub struct SettingError {
 
 impl Settings {
     /// Reads `REMEDIATION_MODE` (`dry-run` | `enforce`, default dry-run), `MAX_PRINCIPALS_PER_RUN`
-    /// (default 50), `RESTRICT_SHARE` (`true` | `false`), `CONFIG_RULE_NAME` and the parameters.
+    /// (default 50), `RESTRICT_SHARE` (`true` | `false`), `ENFORCE_BASELINE` (`true` | `false`,
+    /// default false), `CONFIG_RULE_NAME` and the parameters.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
         let mode = match get("REMEDIATION_MODE")
             .map(|m| m.to_ascii_lowercase())
@@ -86,6 +90,19 @@ impl Settings {
                 })
             }
         };
+        let enforce_baseline = match get("ENFORCE_BASELINE")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(SettingError {
+                    name: "ENFORCE_BASELINE",
+                    reason: format!("{other:?} is not true or false"),
+                })
+            }
+        };
         let pairs = ramguard_core::PARAMETER_NAMES
             .iter()
             .filter_map(|n| get(n).map(|v| (n.to_string(), v)))
@@ -112,6 +129,7 @@ impl Settings {
             mode,
             max_principals_per_run,
             restrict_share,
+            enforce_baseline,
             rule_name: get("CONFIG_RULE_NAME"),
             params,
         })

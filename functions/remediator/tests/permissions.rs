@@ -20,12 +20,27 @@ async fn calls_exactly_the_listed_actions() {
         mode: Mode::Enforce,
         max_principals_per_run: 50,
         restrict_share: true,
+        enforce_baseline: false,
         rule_name: Some(RULE.into()),
         params: Parameters::default(),
         verify_wait: std::time::Duration::from_secs(2),
     };
     settings.params.execution_role_name = Some(TEST_ROLE.into());
-    let remediator = Remediator::new(world.management.clone(), settings);
+    // a baseline by account tags and resource types: the structure, tags and resources are read
+    aws_sdk_ssm::Client::new(&world.management)
+        .put_parameter()
+        .name("/ramguard/sharing-baseline")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .value("version: \"1\"\nboundaries:\n  production:\n    tags: {env: production}\nresource_types:\n  allowed: [ec2:Subnet]\n")
+        .send()
+        .await
+        .expect("PutParameter");
+    let remediator = Remediator::new(world.management.clone(), settings).with_baseline(
+        ramguard_aws::baseline::BaselineStore::new(
+            Some("/ramguard/sharing-baseline".into()),
+            std::time::Duration::from_secs(300),
+        ),
+    );
     world.standin.reset_calls();
 
     let report = remediator

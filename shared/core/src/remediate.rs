@@ -23,8 +23,103 @@ pub struct PlannedRemoval {
     pub kind: PrincipalKind,
     /// The association's status before the removal.
     pub status_before: String,
-    /// Why it counts as outside the organization.
-    pub reason: OutsideReason,
+    /// Why it is removed.
+    pub reason: RemovalReason,
+}
+
+/// Why a principal is removed: it is outside the organization, or (with `EnforceBaseline`) the
+/// sharing baseline's boundary verdict names it. Serialized as the outside reason's name, or
+/// `baseline_boundary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum RemovalReason {
+    /// Outside the organization.
+    Outside(OutsideReason),
+    /// Inside the organization, across a boundary of the sharing baseline.
+    Baseline(BaselineBoundary),
+}
+
+/// The reason `baseline_boundary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BaselineBoundary;
+
+impl Serialize for BaselineBoundary {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("baseline_boundary")
+    }
+}
+
+/// A principal inside the organization that the sharing baseline's boundary verdict names, which
+/// the remediator removes only with `EnforceBaseline` (else it reports it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BaselineRemoval {
+    /// RAM's `associatedEntity`.
+    pub principal: String,
+    /// The owner's boundary it crosses.
+    pub boundary: String,
+    /// Where it reaches.
+    pub reaches: String,
+    /// The association's status.
+    pub status: String,
+}
+
+/// The principals the baseline's boundary verdict names on a share the plan may act on: exposed
+/// associations in a status RAM documents, each named by a violation, never any other.
+pub fn baseline_removals(
+    plan: &RemediationPlan,
+    share: &ResourceShare,
+    found: &[crate::baseline::BaselineViolation],
+) -> Vec<BaselineRemoval> {
+    if plan.refusal.is_some() {
+        return Vec::new();
+    }
+    found
+        .iter()
+        .filter_map(|v| match v {
+            crate::baseline::BaselineViolation::Boundary {
+                boundary,
+                principal,
+                reaches,
+            } => Some((boundary, principal, reaches)),
+            _ => None,
+        })
+        .filter_map(|(boundary, principal, reaches)| {
+            let assoc = share
+                .principals
+                .iter()
+                .find(|a| &a.entity == principal && a.status.is_removable())?;
+            if matches!(assoc.status, AssociationStatus::Other(_)) {
+                return None;
+            }
+            Some(BaselineRemoval {
+                principal: principal.clone(),
+                boundary: boundary.clone(),
+                reaches: reaches.clone(),
+                status: assoc.status.as_str().to_string(),
+            })
+        })
+        .collect()
+}
+
+impl RemediationPlan {
+    /// With `EnforceBaseline`: the baseline's removals join the plan's, so the cap, the dry-run,
+    /// the verification and the audit note hold for them as for the others.
+    pub fn enforce_baseline(&mut self) {
+        for b in std::mem::take(&mut self.baseline_removals) {
+            if self.removals.iter().any(|r| r.principal == b.principal) {
+                continue;
+            }
+            self.kept.retain(|k| k.principal != b.principal);
+            self.removals.push(PlannedRemoval {
+                kind: Principal::parse(&b.principal).kind(),
+                principal: b.principal,
+                status_before: b.status,
+                reason: RemovalReason::Baseline(BaselineBoundary),
+            });
+        }
+        // a share that keeps an in-organization principal is not restricted for it: nothing to do
+    }
 }
 
 /// Why a principal is left alone.
@@ -132,6 +227,10 @@ pub struct RemediationPlan {
     pub refusal: Option<Refusal>,
     /// With `RestrictShare`: set allowExternalPrincipals=false once the removals are done.
     pub restrict_share: bool,
+    /// The principals the sharing baseline's boundary verdict names (reported; removed only
+    /// with `EnforceBaseline`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub baseline_removals: Vec<BaselineRemoval>,
 }
 
 /// Whether the principal is, on the snapshot's own terms, inside the organization. Independent of
@@ -162,6 +261,7 @@ pub fn plan(
         kept: Vec::new(),
         refusal: refusal(share, org, params, now),
         restrict_share: false,
+        baseline_removals: Vec::new(),
     };
     if out.refusal.is_some() {
         return out;
@@ -192,7 +292,7 @@ pub fn plan(
                 principal: assoc.entity.clone(),
                 kind: principal.kind(),
                 status_before: assoc.status.as_str().to_string(),
-                reason,
+                reason: RemovalReason::Outside(reason),
             }),
         }
     }
@@ -477,12 +577,48 @@ mod tests {
     }
 
     #[test]
+    fn baseline_removals_are_only_the_boundary_verdicts_principals() {
+        let (a, b) = ("222222222222".to_string(), "333333333333".to_string());
+        let o = org(&[a.clone(), b.clone()]);
+        let s = share(&[(a.clone(), "ASSOCIATED"), (b.clone(), "DISASSOCIATED")], false);
+        let mut p = plan(&s, &o, &Parameters::default(), false, NOW);
+        let crossing = |principal: &str| crate::baseline::BaselineViolation::Boundary {
+            boundary: "production".into(),
+            principal: principal.into(),
+            reaches: "sandbox".into(),
+        };
+        let tag = crate::baseline::BaselineViolation::RequiredTag { tag: "owner".into() };
+        p.baseline_removals = baseline_removals(&p, &s, &[crossing(&a), crossing(&b), tag]);
+        // a principal already gone is not removed again, a tag is never fixed
+        assert_eq!(p.baseline_removals.len(), 1);
+        assert_eq!(p.baseline_removals[0].principal, a);
+        assert!(p.removals.is_empty(), "reported only until enforced");
+        p.enforce_baseline();
+        assert_eq!(p.removals.len(), 1);
+        assert_eq!(p.removals[0].principal, a);
+        assert_eq!(
+            serde_json::to_value(p.removals[0].reason).unwrap(),
+            serde_json::json!("baseline_boundary")
+        );
+        assert!(!p.kept.iter().any(|k| k.principal == a));
+        // nothing on a share the plan refuses to touch
+        let mut gone = s.clone();
+        gone.status = ShareStatus::Deleted;
+        let refused = plan(&gone, &o, &Parameters::default(), false, NOW);
+        assert!(baseline_removals(&refused, &gone, &[crossing(&a)]).is_empty());
+        assert_eq!(
+            serde_json::to_value(RemovalReason::Outside(OutsideReason::NotAMember)).unwrap(),
+            serde_json::json!("not_a_member")
+        );
+    }
+
+    #[test]
     fn only_a_fresh_read_verifies_a_removal() {
         let removal = |p: &str| PlannedRemoval {
             principal: p.into(),
             kind: PrincipalKind::Account,
             status_before: "ASSOCIATED".into(),
-            reason: OutsideReason::NotAMember,
+            reason: RemovalReason::Outside(OutsideReason::NotAMember),
         };
         let removals = [
             removal("999999999991"),

@@ -227,3 +227,80 @@ async fn an_invalid_baseline_fails_named_and_the_outside_verdict_stands() {
     // nothing else is reported as compliant while the baseline cannot be read
     assert!(!held.contains_key(&fine), "{held:?}");
 }
+
+/// (principal, status) of a share's principal associations.
+async fn statuses(world: &World, owner: &str, share: &str) -> BTreeMap<String, String> {
+    let ram = aws_sdk_ram::Client::new(&world.standin.config_for(owner).await);
+    let pages: Vec<_> = ram
+        .get_resource_share_associations()
+        .association_type(aws_sdk_ram::types::ResourceShareAssociationType::Principal)
+        .resource_share_arns(share)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    pages
+        .into_iter()
+        .flat_map(|p| p.resource_share_associations.unwrap_or_default())
+        .filter_map(|a| Some((a.associated_entity?, a.status?.as_str().to_string())))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_remediator_removes_a_boundary_crossing_only_with_enforce_baseline() {
+    let org = seeded().await;
+    let (prod, sandbox) = (org.prod.clone(), org.sandbox.clone());
+    let crossing = share(
+        &org.world,
+        &prod,
+        "prod-to-both",
+        &[&sandbox, &org.prod2],
+        &TAGS,
+    )
+    .await;
+    put_baseline(
+        &org.world,
+        &readme_baseline(&org.prod_ou, &org.sandbox_ou, &org.network),
+    )
+    .await;
+    let change = ramguard_testkit::compliance_change(RULE, &prod, &crossing, "NON_COMPLIANT", None);
+    let env = |enforce: &'static str| {
+        vec![
+            ("RAMGUARD_ACCOUNT_ID", org.world.org.management.clone()),
+            ("CONFIG_RULE_NAME", RULE.to_string()),
+            ("BASELINE_PARAMETER", PARAMETER.to_string()),
+            ("BASELINE_TTL_SECONDS", "0".to_string()),
+            ("ExecutionRoleName", MEMBER_ROLE.to_string()),
+            ("REMEDIATION_MODE", "enforce".to_string()),
+            ("ENFORCE_BASELINE", enforce.to_string()),
+            ("VERIFY_WAIT_SECONDS", "0".to_string()),
+        ]
+    };
+
+    // EnforceBaseline off: reported, nothing removed
+    let vars = env("false");
+    let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let watch = LambdaWatch::start(org.world.standin.url(), &org.world.management, &refs).await;
+    let out = watch.invoke("remediator", &change).expect("remediate");
+    let report = &out["shares"][0];
+    assert_eq!(report["baseline"][0]["principal"], json!(sandbox), "{out}");
+    assert_eq!(report["baseline"][0]["boundary"], json!("production"));
+    assert_eq!(report["outcome"], json!("nothing-to-do"), "{out}");
+    assert_eq!(
+        statuses(&org.world, &prod, &crossing).await[&sandbox],
+        "ASSOCIATED"
+    );
+    drop(watch);
+
+    // on: the crossing principal goes, the one inside the boundary stays
+    let vars = env("true");
+    let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let watch = LambdaWatch::start(org.world.standin.url(), &org.world.management, &refs).await;
+    let out = watch.invoke("remediator", &change).expect("remediate");
+    let report = &out["shares"][0];
+    assert_eq!(report["actions"][0]["principal"], json!(sandbox), "{out}");
+    let now = statuses(&org.world, &prod, &crossing).await;
+    assert_ne!(now[&sandbox], "ASSOCIATED", "{now:?}");
+    assert_eq!(now[&org.prod2], "ASSOCIATED", "{now:?}");
+}

@@ -23,6 +23,7 @@ async fn mutated_events_in_enforce_mode_never_touch_the_organization() {
             mode: Mode::Enforce,
             max_principals_per_run: 50,
             restrict_share: true,
+            enforce_baseline: false,
             rule_name: Some(RULE.into()),
             params: Parameters::default(),
             verify_wait: std::time::Duration::from_secs(2),

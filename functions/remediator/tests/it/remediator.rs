@@ -19,6 +19,7 @@ fn settings(mode: Mode) -> Settings {
         mode,
         max_principals_per_run: 50,
         restrict_share: false,
+        enforce_baseline: false,
         rule_name: Some(RULE.into()),
         params: Parameters::default(),
         verify_wait: std::time::Duration::from_secs(2),
@@ -366,6 +367,7 @@ async fn restrict_share_turns_off_external_principals_keeping_the_name() {
     let share = world.share("restrict-me", true, &[OUTSIDER, &member]).await;
     let s = Settings {
         restrict_share: true,
+        enforce_baseline: false,
         ..settings(Mode::Enforce)
     };
     let report = remediator(&world, s)
