@@ -580,14 +580,19 @@ mod tests {
     fn baseline_removals_are_only_the_boundary_verdicts_principals() {
         let (a, b) = ("222222222222".to_string(), "333333333333".to_string());
         let o = org(&[a.clone(), b.clone()]);
-        let s = share(&[(a.clone(), "ASSOCIATED"), (b.clone(), "DISASSOCIATED")], false);
+        let s = share(
+            &[(a.clone(), "ASSOCIATED"), (b.clone(), "DISASSOCIATED")],
+            false,
+        );
         let mut p = plan(&s, &o, &Parameters::default(), false, NOW);
         let crossing = |principal: &str| crate::baseline::BaselineViolation::Boundary {
             boundary: "production".into(),
             principal: principal.into(),
             reaches: "sandbox".into(),
         };
-        let tag = crate::baseline::BaselineViolation::RequiredTag { tag: "owner".into() };
+        let tag = crate::baseline::BaselineViolation::RequiredTag {
+            tag: "owner".into(),
+        };
         p.baseline_removals = baseline_removals(&p, &s, &[crossing(&a), crossing(&b), tag]);
         // a principal already gone is not removed again, a tag is never fixed
         assert_eq!(p.baseline_removals.len(), 1);
