@@ -4,12 +4,13 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help demo test standin-env tools-env test-standin test-rust lint lint-template build-lambda standin preflight member-template
+.PHONY: help demo test standin-env tools-env test-standin test-rust lint lint-template build-lambda build-cli standin preflight member-template
 
 help:
 	@echo "make demo      the main job on a sample organization, on the local stand-in, with a report"
 	@echo "make test      run every test (stand-in, fmt, clippy, Rust tests, template lint and tests, Lambda build)"
 	@echo "make build-lambda  build the three functions for Lambda (release, arm64) into target/lambda/"
+	@echo "make build-cli     build the ramguard command (release) into target/release/ramguard"
 	@echo "make standin   start the local AWS stand-in on 127.0.0.1:4566 in the foreground"
 	@echo "make preflight ARGS=\"--scope Organization --regions eu-west-1,us-east-1\"  check a deploy's prerequisites with your credentials"
 	@echo "make member-template  write the member stack to target/cfn/member-template.yaml"
@@ -18,12 +19,16 @@ help:
 ## functions through the Lambda Runtime API (cargo lambda watch/invoke), prints a report.
 demo: standin-env
 	@echo "==> building the demo and the three functions (debug; the first build on a new machine takes several minutes)"
-	cargo build --locked -p ramguard-testkit --bin ramguard-demo -p ramguard-config-rule -p ramguard-findings-importer -p ramguard-remediator
+	cargo build --locked -p ramguard-testkit --bin ramguard-demo -p ramguard-config-rule -p ramguard-findings-importer -p ramguard-remediator -p ramguard-cli
 	@echo "==> running the demo"
 	cargo run --locked --quiet -p ramguard-testkit --bin ramguard-demo
 
 ## Every test: what .ci/run runs.
 test: standin-env tools-env test-standin lint lint-template test-rust build-lambda
+
+## The ramguard command for this machine (cargo install --path cli puts it on the PATH).
+build-cli:
+	cargo build --release --locked -p ramguard-cli
 
 standin-env:
 	@scripts/standin-env

@@ -2,9 +2,13 @@
 //! (the standard AWS provider chain: `--profile`, environment, SSO; `AWS_ENDPOINT_URL` for a
 //! local stand-in). Read-only by construction.
 //!
+//! `ramguard scan`: every RAM share judged as the functions judge it (see [`scan`]).
+//!
 //! `ramguard baseline check FILE [--organization]`: the sharing baseline against its schema and,
 //! with `--organization`, against the live organization; each problem with its line. Exit status
 //! 0: valid; 1: problems found; 2: could not check (unreadable file, AWS refused).
+
+mod scan;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +29,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Judges every RAM share as ramguard's functions do, with the caller's credentials:
+    /// findings, unreadable accounts and Regions, and on request the inventory and the
+    /// remediator's plan. Exit status 0: nothing at or above --fail-on; 3: findings at or above
+    /// it; 1: could not scan (all of it).
+    Scan(scan::ScanArgs),
     /// The organization's sharing baseline.
     Baseline {
         #[command(subcommand)]
@@ -131,6 +140,7 @@ async fn check(file: PathBuf, organization: bool, profile: Option<String>) -> Ex
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Scan(args) => scan::run(args).await,
         Command::Baseline {
             action:
                 BaselineAction::Check {

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import configsvc, organizations, ram, securityhub, state, sts
+from . import account, configsvc, organizations, ram, securityhub, state, sts
 from .protocol import AwsError, Call, error_body, error_status, rest_operation, rest_params
 
 CREDENTIAL_RE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -20,9 +20,10 @@ HANDLERS: dict[str, Callable[[Call], dict | None]] = {
     "config": configsvc.handle,
     "securityhub": securityhub.handle,
     "organizations": organizations.handle,
+    "account": account.handle,
 }
-REST_SERVICES = {"ram", "securityhub"}
-JSON_CONTENT = {"ram": "application/json", "securityhub": "application/json",
+REST_SERVICES = {"ram", "securityhub", "account"}
+JSON_CONTENT = {"ram": "application/json", "securityhub": "application/json", "account": "application/json",
                 "config": "application/x-amz-json-1.1", "organizations": "application/x-amz-json-1.1"}
 
 

@@ -46,6 +46,8 @@ class Settings:
     # PutEvaluations refuses a call while another with the same ResultToken is in flight, with
     # this error code (empty: accepted, as the stand-in does by default).
     refuse_concurrent_put_evaluations: str = ""
+    # Opt-in Regions enabled for the account (Account ListRegions answers ENABLED for them).
+    enabled_regions: set[str] = field(default_factory=set)
 
 
 # The settings' names on the control endpoint (/_standin/settings), with their conversions.
@@ -56,6 +58,7 @@ SETTING_NAMES = {
     "configStartWindowSeconds": ("config_start_window_seconds", float),
     "readBackLagSeconds": ("read_back_lag_seconds", float),
     "refuseConcurrentPutEvaluations": ("refuse_concurrent_put_evaluations", str),
+    "enabledRegions": ("enabled_regions", set),
 }
 
 

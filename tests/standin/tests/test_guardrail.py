@@ -189,3 +189,4 @@ def test_config_takes_account_evaluations_and_refuses_unknown_types(standin):
             "ComplianceType": "COMPLIANT", "OrderingTimestamp": now}])
     assert code(unknown) == "ValidationException"
     assert "is invalid. Only the following values are permitted" in unknown.value.response["Error"]["Message"]
+

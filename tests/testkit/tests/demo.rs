@@ -71,6 +71,13 @@ fn the_demo_runs_end_to_end() {
         "{stderr}"
     );
 
+    // ramguard scan over the same organization, beside the functions
+    assert!(
+        stdout.contains("(exit status 3: findings at or above --fail-on)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("outside-principal"), "{stdout}");
+
     // the documented Logs Insights queries over the functions' real log lines
     let lines: Vec<Map<String, Value>> = std::fs::read_to_string(&log)
         .expect("the functions' log")

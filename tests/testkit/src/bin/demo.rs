@@ -562,6 +562,7 @@ async fn run() -> Result<bool, String> {
     );
     let (production, sandbox) = guardrail(&world).await?;
     baseline(&world, &production, &sandbox).await?;
+    scan(&world).await?;
     if !touched_inside.is_empty() {
         return Err(format!(
             "in-org principals were touched: {}",
@@ -847,6 +848,60 @@ async fn baseline(world: &World, production: &str, sandbox: &str) -> Result<(), 
     }
     rows[1..].sort();
     print_table(&rows);
+    Ok(())
+}
+
+/// `ramguard scan --organization` over the same organization, as a user runs it before deploying:
+/// the built command with the management account's credentials, through the member role.
+async fn scan(world: &World) -> Result<(), String> {
+    step("ramguard scan --organization --role ramguard-member (target/debug/ramguard)");
+    let creds = aws_credential_types::provider::ProvideCredentials::provide_credentials(
+        &world
+            .management
+            .credentials_provider()
+            .ok_or("no credentials")?,
+    )
+    .await
+    .map_err(|e| format!("credentials: {e}"))?;
+    let binary = ramguard_testkit::repo_root().join("target/debug/ramguard");
+    let out = std::process::Command::new(&binary)
+        .args([
+            "scan",
+            "--organization",
+            "--role",
+            MEMBER_ROLE,
+            "--trusted-account-ids",
+            TRUSTED,
+        ])
+        .env("AWS_ENDPOINT_URL", world.standin.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+        .env(
+            "AWS_SESSION_TOKEN",
+            creds.session_token().unwrap_or_default(),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .map_err(|e| format!("{}: {e} (make demo builds it)", binary.display()))?;
+    let code = out.status.code().unwrap_or(-1);
+    println!();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    // findings: 3; anything else but 0 is a failed scan
+    if !matches!(code, 0 | 3) {
+        return Err(format!(
+            "ramguard scan exited {code}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    println!(
+        "(exit status {code}: {})",
+        if code == 3 {
+            "findings at or above --fail-on"
+        } else {
+            "nothing to report"
+        }
+    );
     Ok(())
 }
 
