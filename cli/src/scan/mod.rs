@@ -311,6 +311,39 @@ pub(crate) async fn run(args: ScanArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The SDK configuration that reads `account`: the caller's own, or `role`'s there.
+async fn account_config(
+    config: &SdkConfig,
+    org: &OrgSnapshot,
+    own: &str,
+    account: &str,
+    role: Option<&str>,
+) -> Result<SdkConfig, String> {
+    if account == own {
+        return Ok(config.clone());
+    }
+    let Some(role) = role else {
+        return Err(format!(
+            "account {account} is not the caller's and no --role is given"
+        ));
+    };
+    let arn = ramguard_aws::credentials::member_role_arn(org.partition(), account, role);
+    let assumed = ramguard_aws::credentials::assume_role(config, &arn, "ramguard-scan").await;
+    let Some(provider) = assumed.credentials_provider() else {
+        return Err(format!("role {arn} cannot be assumed"));
+    };
+    match aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider).await {
+        Ok(_) => Ok(assumed),
+        Err(e) => Err(format!(
+            "role {arn} cannot be assumed: {}",
+            ramguard_core::bounded(
+                &aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+                200
+            )
+        )),
+    }
+}
+
 /// Reads every (account, Region), `--concurrency` at a time, with a progress bar on standard
 /// error when it is a terminal.
 async fn read_all(
@@ -331,35 +364,17 @@ async fn read_all(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let bar = Arc::new(bar);
-    // one configuration per account: the caller's own, or the role's
-    let mut configs = std::collections::HashMap::new();
-    for account in accounts {
-        let account_config = if account == own {
-            Ok(config.clone())
-        } else {
-            match &args.role {
-                None => Err(format!(
-                    "account {account} is not the caller's and no --role is given"
-                )),
-                Some(role) => {
-                    let arn =
-                        ramguard_aws::credentials::member_role_arn(org.partition(), account, role);
-                    let assumed =
-                        ramguard_aws::credentials::assume_role(config, &arn, "ramguard-scan").await;
-                    // the role is assumed once here, so that a missing role is said as such
-                    let provider = assumed.credentials_provider();
-                    match provider {
-                        Some(p) => match aws_credential_types::provider::ProvideCredentials::provide_credentials(&p).await {
-                            Ok(_) => Ok(assumed),
-                            Err(e) => Err(format!("role {arn} cannot be assumed: {}", ramguard_core::bounded(&aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(), 200))),
-                        },
-                        None => Err(format!("role {arn} cannot be assumed")),
-                    }
-                }
-            }
-        };
-        configs.insert(account.clone(), account_config);
-    }
+    // one configuration per account, the roles assumed --concurrency at a time: the caller's
+    // own, or the role's (assumed here, so that a missing role is said as such)
+    let configs: std::collections::HashMap<String, Result<SdkConfig, String>> =
+        futures_util::stream::iter(accounts.iter().cloned())
+            .map(|account| async move {
+                let got = account_config(config, org, own, &account, args.role.as_deref()).await;
+                (account, got)
+            })
+            .buffer_unordered(usize::from(args.concurrency))
+            .collect()
+            .await;
     let targets: Vec<Target> = accounts
         .iter()
         .flat_map(|a| {

@@ -176,6 +176,9 @@ impl RuleHandler {
                 Duration::from_secs(params.org_cache_ttl_seconds),
             )
             .await;
+        if let BaselineState::Ready(loaded, _) = &baseline {
+            outcome.baseline_version = Some(loaded.version.clone());
+        }
         match trigger {
             RuleTrigger::Scheduled {
                 notification_millis,

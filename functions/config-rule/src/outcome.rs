@@ -96,6 +96,9 @@ impl RuleOutcome {
     /// Counts a verdict, and lists it when it is NON_COMPLIANT and the list has room.
     pub(crate) fn record(&mut self, v: &ShareVerdict) {
         self.outside_principals += v.external.len();
+        if !v.baseline.is_empty() {
+            self.breaking_baseline += 1;
+        }
         if v.compliance != Compliance::NonCompliant {
             return;
         }
@@ -149,6 +152,12 @@ pub struct RuleOutcome {
     /// NON_COMPLIANT shares left out of `verdicts`.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub verdicts_omitted: usize,
+    /// The sharing baseline's version the shares were judged against, when one was in force.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub baseline_version: Option<String>,
+    /// Shares NON_COMPLIANT for the sharing baseline (counted in `SharesBreakingBaseline`).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub breaking_baseline: usize,
     /// The account's guardrail coverage (scheduled runs with `GuardrailCoverage`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub guardrail: Option<ramguard_core::guardrail::AccountCoverage>,
@@ -173,7 +182,7 @@ pub struct BatchItemFailure {
 /// evaluations reported, results left standing because unchanged, members skipped, and how long
 /// it took.
 pub fn metrics(outcome: &RuleOutcome, millis: u64) -> ramguard_aws::metrics::Invocation {
-    ramguard_aws::metrics::Invocation::new("config-rule")
+    let record = ramguard_aws::metrics::Invocation::new("config-rule")
         .property("account", &outcome.account)
         .property("trigger", outcome.trigger.as_str())
         .count(
@@ -189,6 +198,7 @@ pub fn metrics(outcome: &RuleOutcome, millis: u64) -> ramguard_aws::metrics::Inv
             "MemberRoleUnavailable",
             u64::from(outcome.member_role_unavailable),
         )
+        .count("SharesBreakingBaseline", outcome.breaking_baseline as u64)
         .count(
             "AccountsWithoutGuardrail",
             u64::from(
@@ -200,7 +210,11 @@ pub fn metrics(outcome: &RuleOutcome, millis: u64) -> ramguard_aws::metrics::Inv
         )
         .count("EvaluationsStarted", outcome.evaluations_started as u64)
         .count("EvaluationsDeferred", outcome.evaluations_deferred as u64)
-        .millis("DurationMs", millis)
+        .millis("DurationMs", millis);
+    match &outcome.baseline_version {
+        Some(version) => record.property("baseline_version", version),
+        None => record,
+    }
 }
 
 fn summary(v: &ShareVerdict) -> VerdictSummary {

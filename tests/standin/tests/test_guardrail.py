@@ -190,3 +190,20 @@ def test_config_takes_account_evaluations_and_refuses_unknown_types(standin):
     assert code(unknown) == "ValidationException"
     assert "is invalid. Only the following values are permitted" in unknown.value.response["Error"]["Message"]
 
+
+
+def test_the_structure_the_baseline_reads_is_the_management_accounts(standin, org):
+    """OUs, the accounts under each parent and account tags: the management account (or a
+    delegated administrator) reads them; a member account is refused, as AWS refuses it."""
+    orgs = standin.client("organizations", MANAGEMENT)
+    member = org["members"][0]
+    orgs.tag_resource(ResourceId=member, Tags=[{"Key": "env", "Value": "production"}])
+    assert orgs.list_tags_for_resource(ResourceId=member)["Tags"] == [{"Key": "env", "Value": "production"}]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    ous = orgs.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]
+    assert [o["Id"] for o in ous] == [org["ou"]["Id"]]
+    for call in ("list_tags_for_resource", "list_organizational_units_for_parent"):
+        with pytest.raises(ClientError) as refused:
+            kwargs = {"ResourceId": member} if call == "list_tags_for_resource" else {"ParentId": root}
+            getattr(standin.client("organizations", member), call)(**kwargs)
+        assert code(refused) == "AccessDeniedException"

@@ -176,9 +176,17 @@ async fn the_readme_baseline_judges_inside_the_organization() {
     )
     .await;
     let watch = start(&org, true).await;
-    for account in [&prod, &network] {
-        sweep(&org, &watch, account).await.expect("sweep");
-    }
+    let out = sweep(&org, &watch, &prod).await.expect("sweep");
+    // the version in force is said and the shares breaking it counted
+    assert_eq!(out["breakingBaseline"], json!(3), "{out}");
+    assert!(
+        out["baselineVersion"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-12-01 (parameter /ramguard/sharing-baseline version 1)"),
+        "{out}"
+    );
+    sweep(&org, &watch, &network).await.expect("sweep");
     let held = results(&org, &prod).await;
     let (compliance, annotation) = &held[&to_sandbox];
     assert_eq!(compliance, "NON_COMPLIANT");
