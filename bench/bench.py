@@ -558,6 +558,90 @@ def organization_scale(accounts: int, concurrency: int, rate: float, burst: floa
         standin.stop()
 
 
+# ----------------------------------------------------------------------------- ramguard scan
+SCAN_REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"]
+
+
+def scan_scale(accounts: int, regions: int, shares: int, latency_ms: float, concurrencies: list[int]) -> dict:
+    """`ramguard scan --organization` over `accounts` accounts × `regions` Regions with `shares`
+    shares each (10% reaching outside), every call `latency_ms` slower, each account read through
+    a role; once per concurrency (1: the sequential baseline)."""
+    standin = StandIn()
+    try:
+        management = "210987654321"
+        creds = credentials(standin, management)
+        orgs = client(standin, "organizations", creds)
+        orgs.create_organization(FeatureSet="ALL")
+        with ThreadPoolExecutor(4) as pool:
+            members = list(pool.map(lambda i: orgs.create_account(
+                AccountName=f"m{i}", Email=f"m{i}@example.com")["CreateAccountStatus"]["AccountId"],
+                range(accounts - 1)))
+        client(standin, "ram", creds).enable_sharing_with_aws_organization()
+        rng = random.Random(300)
+        every = [management, *members]
+        outside = 0
+
+        def seed(target: tuple[str, str]) -> int:
+            account, region = target
+            batch, bad = [], 0
+            for n in range(shares):
+                principals = sorted({rng.choice(every) for _ in range(PRINCIPALS_PER_SHARE)} - {account})
+                if rng.random() < OUTSIDE_FRACTION:
+                    principals.append("999999999999")
+                    bad += 1
+                batch.append({"name": f"s{n}", "principals": principals, "allowExternalPrincipals": True,
+                              "resources": [f"arn:aws:ec2:{region}:{account}:subnet/subnet-{n:017x}"]})
+            standin.control("POST", "/_standin/ram/bulk-shares", {"account": account, "region": region, "shares": batch})
+            return bad
+
+        targets = [(a, r) for a in every for r in SCAN_REGIONS[:regions]]
+        with ThreadPoolExecutor(4) as pool:
+            outside = sum(pool.map(seed, targets))
+        set_latency(standin, latency_ms)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({**creds, "AWS_ENDPOINT_URL": standin.url, "AWS_REGION": REGION,
+                    "AWS_EC2_METADATA_DISABLED": "true"})
+        rows = []
+        for concurrency in concurrencies:
+            standin.control("DELETE", "/_standin/calls")
+            out_file = Path(tempfile.mkdtemp()) / "scan.json"
+            start = time.perf_counter()
+            run = subprocess.run(["/usr/bin/time", "-f", "%M", str(ROOT / "target/release/ramguard"), "scan",
+                                  "--organization", "--role", "bench", "--regions", ",".join(SCAN_REGIONS[:regions]),
+                                  "--format", "json", "--output", str(out_file), "--concurrency", str(concurrency)],
+                                 env=env, capture_output=True, text=True)
+            wall = time.perf_counter() - start
+            if run.returncode not in (0, 3):
+                raise RuntimeError(f"ramguard scan failed ({run.returncode}): {run.stderr[-2000:]}")
+            report_json = json.loads(out_file.read_text())
+            counts = standin.control("POST", "/_standin/calls", {})["calls"]
+            by_op: dict[str, int] = {}
+            for r in counts:
+                by_op[f"{r['service']}:{r['operation']}"] = by_op.get(f"{r['service']}:{r['operation']}", 0) + r["count"]
+            rows.append({"concurrency": concurrency, "wall_s": wall, "by_operation": by_op,
+                         "peak_rss_mib": int(run.stderr.strip().splitlines()[-1]) / 1024,
+                         "calls": sum(r["count"] for r in counts),
+                         "shares": report_json["summary"]["shares"],
+                         "findings": report_json["summary"]["findings"],
+                         "unreadable": report_json["summary"]["unreadable"]})
+            print(f"scan: {rows[-1]}", file=sys.stderr)
+        return {"accounts": accounts, "regions": regions, "shares_per_target": shares,
+                "latency_ms": latency_ms, "seeded_outside": outside, "runs": rows}
+    finally:
+        standin.stop()
+
+
+def scan_report(scan: dict) -> str:
+    lines = [f"## `ramguard scan --organization`: {scan['accounts']} accounts × {scan['regions']} Regions × "
+             f"{scan['shares_per_target']} shares, {scan['latency_ms']:.0f} ms per call", "",
+             "| concurrency | wall (s) | peak RSS (MiB) | calls | shares | findings | unreadable |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in scan["runs"]:
+        lines.append(f"| {r['concurrency']} | {r['wall_s']:.1f} | {r['peak_rss_mib']:.1f} | {r['calls']} | "
+                     f"{r['shares']} | {r['findings']} | {r['unreadable']} |")
+    return "\n".join(lines) + "\n"
+
+
 # ----------------------------------------------------------------------------- report
 def report(results: dict) -> str:
     lines = ["### Cold start (release binaries, x86_64, local Lambda Runtime API)", "",
@@ -623,7 +707,20 @@ def main() -> None:
     parser.add_argument("--org-accounts", type=int, default=5000)
     parser.add_argument("--org-concurrency", type=int, default=2)
     parser.add_argument("--custodian", default=str(ROOT / ".venv-bench/bin/custodian"))
+    parser.add_argument("--scan-only", action="store_true",
+                        help="only the ramguard scan benchmark (writes bench/scan-results.md)")
+    parser.add_argument("--scan-accounts", type=int, default=300)
+    parser.add_argument("--scan-regions", type=int, default=4)
+    parser.add_argument("--scan-shares", type=int, default=25)
+    parser.add_argument("--scan-concurrency", default="16,1")
     args = parser.parse_args()
+    if args.scan_only:
+        scan = scan_scale(args.scan_accounts, args.scan_regions, args.scan_shares, 50,
+                          [int(c) for c in args.scan_concurrency.split(",")])
+        (ROOT / "bench/scan-results.json").write_text(json.dumps(scan, indent=2) + "\n")
+        (ROOT / "bench/scan-results.md").write_text(scan_report(scan))
+        print(scan_report(scan))
+        return
     started = time.perf_counter()
     results = {"runs": args.runs, "cold_start": {}, "sizes": {}, "sweeps": []}
     for name in FUNCTIONS:

@@ -80,9 +80,29 @@ pub(crate) fn table(report: &ScanReport) -> String {
     out
 }
 
-/// The stable JSON.
-pub(crate) fn json(report: &ScanReport) -> String {
-    serde_json::to_string_pretty(report).unwrap_or_default() + "\n"
+/// Writes the report in `format`: the JSON forms stream to `out`, the others are built first
+/// (they hold the findings only).
+pub(crate) fn write(
+    report: &ScanReport,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::other)?
+        }
+        Format::Asff => {
+            serde_json::to_writer_pretty(&mut *out, &report.asff).map_err(std::io::Error::other)?
+        }
+        Format::Table => out.write_all(table(report).as_bytes())?,
+        Format::Csv => out.write_all(csv(report).as_bytes())?,
+        Format::Sarif => out.write_all(sarif(report).as_bytes())?,
+        Format::Ocsf => out.write_all(ocsf(report).as_bytes())?,
+    }
+    if matches!(format, Format::Json | Format::Asff) {
+        out.write_all(b"\n")?;
+    }
+    out.flush()
 }
 
 /// CSV: the findings, or the inventory when it was asked for.
@@ -201,11 +221,6 @@ fn rule_text(rule: &str) -> &'static str {
         }
         _ => "A RAM resource share breaks the organization's sharing baseline",
     }
-}
-
-/// ASFF: ramguard's own findings (the importer's), as a JSON array.
-pub(crate) fn asff(report: &ScanReport) -> String {
-    serde_json::to_string_pretty(&report.asff).unwrap_or_default() + "\n"
 }
 
 /// OCSF 1.1 Compliance Finding (class 2003), one per finding.

@@ -19,7 +19,7 @@ use ramguard_core::{OrgSnapshot, Parameters};
 
 pub(crate) use format::Format;
 use read::{read, Target};
-use report::{judge, Judging};
+use report::{Builder, Judging};
 
 /// Severities, lowest first, as `--fail-on` takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -261,7 +261,6 @@ pub(crate) async fn run(args: ScanArgs) -> ExitCode {
     };
     let accounts = accounts(&org, &own, args.organization);
     let with_types = args.inventory || baseline.as_ref().is_some_and(|b| b.uses_resource_types());
-    let reads = read_all(&config, &org, &own, &accounts, &regions, &args, with_types).await;
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
@@ -272,27 +271,28 @@ pub(crate) async fn run(args: ScanArgs) -> ExitCode {
         now: now_ms / 1000,
         inventory: args.inventory,
         plan: args.plan,
+        asff: args.format == Format::Asff,
     };
-    let report = judge(
-        reads,
-        &judging,
-        ramguard_core::finding::format_millis(now_ms),
-    );
-    let text = match args.format {
-        Format::Table => format::table(&report),
-        Format::Json => format::json(&report),
-        Format::Csv => format::csv(&report),
-        Format::Sarif => format::sarif(&report),
-        Format::Asff => format::asff(&report),
-        Format::Ocsf => format::ocsf(&report),
+    let mut builder = Builder::new(&judging, ramguard_core::finding::format_millis(now_ms));
+    read_all(
+        &config,
+        &org,
+        &own,
+        &accounts,
+        &regions,
+        &args,
+        with_types,
+        &mut builder,
+    )
+    .await;
+    let report = builder.finish();
+    let written = match &args.output {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|f| format::write(&report, args.format, &mut std::io::BufWriter::new(f))),
+        None => format::write(&report, args.format, &mut std::io::stdout().lock()),
     };
-    match &args.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, text) {
-                return fail(&format!("cannot write {}: {e}", path.display()));
-            }
-        }
-        None => print!("{text}"),
+    if let Err(e) = written {
+        return fail(&format!("cannot write the report: {e}"));
     }
     if report.summary.unreadable > 0 {
         eprintln!(
@@ -345,7 +345,8 @@ async fn account_config(
 }
 
 /// Reads every (account, Region), `--concurrency` at a time, with a progress bar on standard
-/// error when it is a terminal.
+/// error when it is a terminal; each target is judged as soon as it is read.
+#[allow(clippy::too_many_arguments)]
 async fn read_all(
     config: &SdkConfig,
     org: &OrgSnapshot,
@@ -354,7 +355,8 @@ async fn read_all(
     regions: &[String],
     args: &ScanArgs,
     with_types: bool,
-) -> Vec<read::Read> {
+    builder: &mut Builder<'_>,
+) {
     let bar = ProgressBar::with_draw_target(
         Some((accounts.len() * regions.len()) as u64),
         ProgressDrawTarget::stderr(),
@@ -385,7 +387,7 @@ async fn read_all(
         })
         .collect();
     let configs = &configs;
-    let mut reads: Vec<read::Read> = futures_util::stream::iter(targets)
+    let mut reads = futures_util::stream::iter(targets)
         .map(|target| {
             let bar = bar.clone();
             async move {
@@ -400,10 +402,9 @@ async fn read_all(
                 out
             }
         })
-        .buffer_unordered(usize::from(args.concurrency))
-        .collect()
-        .await;
+        .buffer_unordered(usize::from(args.concurrency));
+    while let Some(read) = reads.next().await {
+        builder.add(read);
+    }
     bar.finish_and_clear();
-    reads.sort_by(|a, b| a.target.cmp(&b.target));
-    reads
 }

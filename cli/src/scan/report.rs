@@ -129,6 +129,8 @@ pub(crate) struct Judging<'a> {
     pub(crate) now: i64,
     pub(crate) inventory: bool,
     pub(crate) plan: bool,
+    /// Keep ramguard's ASFF findings (only `--format asff` prints them).
+    pub(crate) asff: bool,
 }
 
 fn placement(principal: &str, j: &Judging<'_>) -> &'static str {
@@ -198,25 +200,40 @@ fn findings_of(v: &ShareVerdict, j: &Judging<'_>, base: &ScanFinding) -> Vec<Sca
     out
 }
 
-/// Judges every share read and builds the report.
-pub(crate) fn judge(reads: Vec<Read>, j: &Judging<'_>, scanned_at: String) -> ScanReport {
-    let mut report = ScanReport {
-        schema: SCHEMA,
-        organization: j.org.org_id.clone(),
-        scanned_at,
-        baseline: j.baseline.map(|(b, _)| b.version.clone()),
-        summary: Summary::default(),
-        targets: Vec::new(),
-        shares: Vec::new(),
-        findings: Vec::new(),
-        inventory: j.inventory.then(Vec::new),
-        plan: j.plan.then(Vec::new),
-        asff: Vec::new(),
-    };
-    let mut accounts = std::collections::BTreeSet::new();
-    for read in reads {
+/// Builds the report one read at a time, so that a target's shares are dropped once judged.
+pub(crate) struct Builder<'a> {
+    j: &'a Judging<'a>,
+    report: ScanReport,
+    accounts: std::collections::BTreeSet<String>,
+}
+
+impl<'a> Builder<'a> {
+    pub(crate) fn new(j: &'a Judging<'a>, scanned_at: String) -> Builder<'a> {
+        Builder {
+            j,
+            report: ScanReport {
+                schema: SCHEMA,
+                organization: j.org.org_id.clone(),
+                scanned_at,
+                baseline: j.baseline.map(|(b, _)| b.version.clone()),
+                summary: Summary::default(),
+                targets: Vec::new(),
+                shares: Vec::new(),
+                findings: Vec::new(),
+                inventory: j.inventory.then(Vec::new),
+                plan: j.plan.then(Vec::new),
+                asff: Vec::new(),
+            },
+            accounts: std::collections::BTreeSet::new(),
+        }
+    }
+
+    /// Judges one target's shares.
+    pub(crate) fn add(&mut self, read: Read) {
+        let j = self.j;
+        let report = &mut self.report;
         let t = read.target;
-        accounts.insert(t.account.clone());
+        self.accounts.insert(t.account.clone());
         let TargetShares { shares, types } = match read.result {
             Ok(read) => read,
             Err(reason) => {
@@ -227,7 +244,7 @@ pub(crate) fn judge(reads: Vec<Read>, j: &Judging<'_>, scanned_at: String) -> Sc
                     shares: 0,
                     reason: Some(reason),
                 });
-                continue;
+                return;
             }
         };
         report.targets.push(TargetStatus {
@@ -262,26 +279,28 @@ pub(crate) fn judge(reads: Vec<Read>, j: &Judging<'_>, scanned_at: String) -> Sc
                 message: String::new(),
             };
             report.findings.extend(findings_of(&verdict, j, &base));
-            let ctx = ramguard_core::finding::FindingContext {
-                partition: j.org.partition().to_string(),
-                region: t.region.clone(),
-                account: t.account.clone(),
-                now: report.scanned_at.clone(),
-            };
-            report.asff.extend(ramguard_core::finding::findings_for(
-                &share,
-                &verdict,
-                &ctx,
-                &ramguard_core::Exposure::default(),
-            ));
-            if let Some((b, _)) = j.baseline {
-                report.asff.extend(baseline::baseline_findings(
+            if j.asff {
+                let ctx = ramguard_core::finding::FindingContext {
+                    partition: j.org.partition().to_string(),
+                    region: t.region.clone(),
+                    account: t.account.clone(),
+                    now: report.scanned_at.clone(),
+                };
+                report.asff.extend(ramguard_core::finding::findings_for(
                     &share,
-                    &verdict.baseline,
-                    &b.version,
-                    &b.severities,
+                    &verdict,
                     &ctx,
+                    &ramguard_core::Exposure::default(),
                 ));
+                if let Some((b, _)) = j.baseline {
+                    report.asff.extend(baseline::baseline_findings(
+                        &share,
+                        &verdict.baseline,
+                        &b.version,
+                        &b.severities,
+                        &ctx,
+                    ));
+                }
             }
             if let Some(rows) = report.inventory.as_mut() {
                 for assoc in &share.principals {
@@ -325,23 +344,70 @@ pub(crate) fn judge(reads: Vec<Read>, j: &Judging<'_>, scanned_at: String) -> Sc
             });
         }
     }
-    let s = &mut report.summary;
-    s.accounts = accounts.len();
-    s.targets = report.targets.len();
-    s.unreadable = report
-        .targets
-        .iter()
-        .filter(|t| t.status == "unreadable")
-        .count();
-    s.shares = report.shares.len();
-    s.non_compliant = report
-        .shares
-        .iter()
-        .filter(|x| x.compliance == "NON_COMPLIANT")
-        .count();
-    s.findings = report.findings.len();
-    for f in &report.findings {
-        *s.by_severity.entry(f.severity.clone()).or_default() += 1;
+
+    /// The report, in a stable order (reads complete in any order), with its summary.
+    pub(crate) fn finish(mut self) -> ScanReport {
+        let report = &mut self.report;
+        report
+            .targets
+            .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        report.shares.sort_by(|a, b| {
+            (&a.account, &a.region, &a.share_arn).cmp(&(&b.account, &b.region, &b.share_arn))
+        });
+        report.findings.sort_by(|a, b| {
+            (&a.account, &a.region, &a.share_arn, &a.principal, &a.rule).cmp(&(
+                &b.account,
+                &b.region,
+                &b.share_arn,
+                &b.principal,
+                &b.rule,
+            ))
+        });
+        if let Some(rows) = report.inventory.as_mut() {
+            rows.sort_by(|a, b| {
+                (
+                    &a.account,
+                    &a.region,
+                    &a.share_arn,
+                    &a.principal,
+                    &a.resource_type,
+                )
+                    .cmp(&(
+                        &b.account,
+                        &b.region,
+                        &b.share_arn,
+                        &b.principal,
+                        &b.resource_type,
+                    ))
+            });
+        }
+        if let Some(plans) = report.plan.as_mut() {
+            plans.sort_by(|a, b| {
+                (&a.account, &a.region, &a.plan.share_arn).cmp(&(
+                    &b.account,
+                    &b.region,
+                    &b.plan.share_arn,
+                ))
+            });
+        }
+        let s = &mut report.summary;
+        s.accounts = self.accounts.len();
+        s.targets = report.targets.len();
+        s.unreadable = report
+            .targets
+            .iter()
+            .filter(|t| t.status == "unreadable")
+            .count();
+        s.shares = report.shares.len();
+        s.non_compliant = report
+            .shares
+            .iter()
+            .filter(|x| x.compliance == "NON_COMPLIANT")
+            .count();
+        s.findings = report.findings.len();
+        for f in &report.findings {
+            *s.by_severity.entry(f.severity.clone()).or_default() += 1;
+        }
+        self.report
     }
-    report
 }
