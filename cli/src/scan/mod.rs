@@ -332,8 +332,15 @@ async fn account_config(
     let Some(provider) = assumed.credentials_provider() else {
         return Err(format!("role {arn} cannot be assumed"));
     };
+    // assumed once: every client of the account then uses these credentials (a new client's own
+    // cache would assume the role again for each Region)
     match aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider).await {
-        Ok(_) => Ok(assumed),
+        Ok(credentials) => Ok(assumed
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .build()),
         Err(e) => Err(format!(
             "role {arn} cannot be assumed: {}",
             ramguard_core::bounded(
