@@ -600,7 +600,7 @@ def scan_scale(accounts: int, regions: int, shares: int, latency_ms: float, conc
         set_latency(standin, latency_ms)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update({**creds, "AWS_ENDPOINT_URL": standin.url, "AWS_REGION": REGION,
-                    "AWS_EC2_METADATA_DISABLED": "true"})
+                    "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true"})
         rows = []
         for concurrency in concurrencies:
             standin.control("DELETE", "/_standin/calls")
@@ -625,20 +625,52 @@ def scan_scale(accounts: int, regions: int, shares: int, latency_ms: float, conc
                          "findings": report_json["summary"]["findings"],
                          "unreadable": report_json["summary"]["unreadable"]})
             print(f"scan: {rows[-1]}", file=sys.stderr)
+        c7n_org = ROOT / ".venv-bench/bin/c7n-org"
+        custodian = c7n_org_scan(standin, env, every, management, SCAN_REGIONS[:regions], c7n_org) \
+            if c7n_org.exists() else None
         return {"accounts": accounts, "regions": regions, "shares_per_target": shares,
-                "latency_ms": latency_ms, "seeded_outside": outside, "runs": rows}
+                "latency_ms": latency_ms, "seeded_outside": outside, "runs": rows, "c7n_org": custodian}
     finally:
         standin.stop()
+
+
+def c7n_org_scan(standin: StandIn, env: dict, accounts: list[str], management: str, regions: list[str],
+                 c7n_org: Path) -> dict:
+    """Cloud Custodian's multi-account runner over the same accounts and Regions: the
+    `aws.resource-share-self` resource with the `external-share` filter (the organization's
+    accounts allowlisted), each account through the same role."""
+    standin.control("DELETE", "/_standin/calls")
+    work = Path(tempfile.mkdtemp())
+    config = {"accounts": [{"account_id": a, "name": f"a{a}", "regions": regions,
+                            "role": f"arn:aws:iam::{a}:role/bench"} for a in accounts]}
+    (work / "accounts.yml").write_text(json.dumps(config))
+    policy = {"policies": [{"name": "ram-external-share", "resource": "aws.resource-share-self",
+                            "filters": [{"type": "external-share", "allowlist_entities": accounts}]}]}
+    (work / "policy.yml").write_text(json.dumps(policy))
+    start = time.perf_counter()
+    run = subprocess.run(["/usr/bin/time", "-f", "%M", str(c7n_org), "run", "-c", str(work / "accounts.yml"),
+                          "-s", str(work / "out"), "-u", str(work / "policy.yml"), "--cache-period", "0"],
+                         env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    found = sum(len(json.loads(p.read_text())) for p in (work / "out").rglob("resources.json"))
+    counts = standin.control("POST", "/_standin/calls", {})["calls"]
+    return {"wall_s": wall, "exit": run.returncode, "peak_rss_mib_parent": int(run.stderr.strip().splitlines()[-1]) / 1024,
+            "calls": sum(r["count"] for r in counts), "non_compliant": found,
+            "errors": run.stderr.count(" - ERROR - ")}
 
 
 def scan_report(scan: dict) -> str:
     lines = [f"## `ramguard scan --organization`: {scan['accounts']} accounts × {scan['regions']} Regions × "
              f"{scan['shares_per_target']} shares, {scan['latency_ms']:.0f} ms per call", "",
-             "| concurrency | wall (s) | peak RSS (MiB) | calls | shares | findings | unreadable |",
+             "| run | wall (s) | peak RSS (MiB) | calls | shares | findings | unreadable |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in scan["runs"]:
-        lines.append(f"| {r['concurrency']} | {r['wall_s']:.1f} | {r['peak_rss_mib']:.1f} | {r['calls']} | "
+        lines.append(f"| ramguard, concurrency {r['concurrency']} | {r['wall_s']:.1f} | {r['peak_rss_mib']:.1f} | {r['calls']} | "
                      f"{r['shares']} | {r['findings']} | {r['unreadable']} |")
+    c = scan.get("c7n_org")
+    if c:
+        lines.append(f"| c7n-org (exit {c['exit']}, {c['errors']} errors) | {c['wall_s']:.1f} | "
+                     f"{c['peak_rss_mib_parent']:.1f} (parent) | {c['calls']} | - | {c['non_compliant']} shares | - |")
     return "\n".join(lines) + "\n"
 
 
