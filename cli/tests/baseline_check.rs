@@ -1,53 +1,15 @@
 //! `ramguard baseline check` as a user runs it: the built binary, the documented flags, the
 //! credentials in the environment and `AWS_ENDPOINT_URL` pointing at the stand-in.
 
-use std::process::Command;
+use ramguard_testkit::{as_management, readme_baseline, World};
 
-use aws_config::SdkConfig;
-use ramguard_testkit::World;
-
-/// The README's example baseline.
-fn readme_baseline() -> String {
-    let readme = std::fs::read_to_string(ramguard_testkit::repo_root().join("README.md")).unwrap();
-    readme
-        .split_once("<!-- baseline example -->")
-        .and_then(|(_, r)| r.split_once("<!-- /baseline example -->"))
-        .map(|(b, _)| {
-            b.trim()
-                .trim_start_matches("```yaml")
-                .trim_end_matches("```")
-                .to_string()
-        })
-        .expect("the README's example baseline")
-}
-
-async fn ramguard(world: &World, config: &SdkConfig, args: &[&str]) -> (i32, String, String) {
-    use aws_config::Region;
-    let creds = aws_credential_types::provider::ProvideCredentials::provide_credentials(
-        &config.credentials_provider().unwrap(),
+async fn ramguard(world: &World, args: &[&str]) -> (i32, String, String) {
+    let out = as_management(
+        world,
+        std::path::Path::new(env!("CARGO_BIN_EXE_ramguard")),
+        args,
     )
-    .await
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ramguard"))
-        .args(args)
-        .env("AWS_ENDPOINT_URL", world.standin.url())
-        .env(
-            "AWS_REGION",
-            config
-                .region()
-                .cloned()
-                .unwrap_or(Region::new("us-east-1"))
-                .to_string(),
-        )
-        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
-        .env(
-            "AWS_SESSION_TOKEN",
-            creds.session_token().unwrap_or_default(),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run ramguard");
+    .await;
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).to_string(),
@@ -67,17 +29,12 @@ async fn an_unknown_ou_is_reported_with_its_line() {
     let path = file.to_str().unwrap();
 
     // the schema alone: valid
-    let (code, out, err) = ramguard(&world, &world.management, &["baseline", "check", path]).await;
+    let (code, out, err) = ramguard(&world, &["baseline", "check", path]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("baseline 2026-12-01 is valid"), "{out}");
 
     // the organization: its sandbox OU does not exist
-    let (code, out, err) = ramguard(
-        &world,
-        &world.management,
-        &["baseline", "check", path, "--organization"],
-    )
-    .await;
+    let (code, out, err) = ramguard(&world, &["baseline", "check", path, "--organization"]).await;
     assert_eq!(code, 1, "{out}{err}");
     let line = text
         .lines()
@@ -95,7 +52,7 @@ async fn an_unknown_ou_is_reported_with_its_line() {
         "version: \"1\"\nboundaries:\n  prod:\n    ouz: [x]\n",
     )
     .unwrap();
-    let (code, out, _) = ramguard(&world, &world.management, &["baseline", "check", path]).await;
+    let (code, out, _) = ramguard(&world, &["baseline", "check", path]).await;
     assert_eq!(code, 1);
     assert!(
         out.contains(&format!(
@@ -103,12 +60,7 @@ async fn an_unknown_ou_is_reported_with_its_line() {
         )),
         "{out}"
     );
-    let (code, _, err) = ramguard(
-        &world,
-        &world.management,
-        &["baseline", "check", "/nonexistent.yaml"],
-    )
-    .await;
+    let (code, _, err) = ramguard(&world, &["baseline", "check", "/nonexistent.yaml"]).await;
     assert_eq!(code, 2);
     assert!(err.contains("cannot read /nonexistent.yaml"), "{err}");
     let _ = std::fs::remove_file(&file);

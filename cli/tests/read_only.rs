@@ -3,9 +3,7 @@
 //! sts:AssumeRole to read other accounts), and cli/scan-policy.json is that list. One test in
 //! this binary, so the stand-in's call counts are its own.
 
-use std::process::Command;
-
-use ramguard_testkit::{World, OUTSIDER};
+use ramguard_testkit::{as_management, World, OUTSIDER};
 use serde_json::Value;
 
 #[tokio::test]
@@ -14,50 +12,36 @@ async fn every_call_reads_and_is_listed() {
     let member = world.org.members[0].clone();
     world.standin.create_role(&member, "audit");
     world.share("s", true, &[OUTSIDER]).await;
-    let creds = aws_credential_types::provider::ProvideCredentials::provide_credentials(
-        &world.management.credentials_provider().unwrap(),
-    )
-    .await
-    .unwrap();
     let baseline = std::env::temp_dir().join(format!("ro-baseline-{}.yaml", std::process::id()));
     std::fs::write(&baseline, "version: \"1\"\nboundaries:\n  tagged:\n    tags: {env: prod}\nresource_types:\n  allowed: [ec2:Subnet]\n").unwrap();
     world.standin.reset_calls();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_ramguard"))
-            .args(args)
-            .env("AWS_ENDPOINT_URL", world.standin.url())
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
-            .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
-            .env(
-                "AWS_SESSION_TOKEN",
-                creds.session_token().unwrap_or_default(),
-            )
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .output()
-            .expect("run ramguard")
-    };
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_ramguard"));
     let b = baseline.to_str().unwrap();
-    let scan = run(&[
-        "scan",
-        "--organization",
-        "--role",
-        "audit",
-        "--regions",
-        "all",
-        "--inventory",
-        "--plan",
-        "--baseline",
-        b,
-        "--format",
-        "json",
-    ]);
+    let scan = as_management(
+        &world,
+        program,
+        &[
+            "scan",
+            "--organization",
+            "--role",
+            "audit",
+            "--regions",
+            "all",
+            "--inventory",
+            "--plan",
+            "--baseline",
+            b,
+            "--format",
+            "json",
+        ],
+    )
+    .await;
     assert!(
         matches!(scan.status.code(), Some(0 | 3)),
         "{}",
         String::from_utf8_lossy(&scan.stderr)
     );
-    let check = run(&["baseline", "check", b, "--organization"]);
+    let check = as_management(&world, program, &["baseline", "check", b, "--organization"]).await;
     assert_eq!(
         check.status.code(),
         Some(0),

@@ -5,31 +5,19 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use ramguard_testkit::lambda::LambdaWatch;
-use ramguard_testkit::{compliance_results, put_config_rule, World, OUTSIDER};
+use ramguard_testkit::{as_management, compliance_results, put_config_rule, World, OUTSIDER};
 use serde_json::{json, Value};
 
 const RULE: &str = "ramguard-ram-shares";
 const ROLE: &str = "ramguard-member";
 
 async fn ramguard(world: &World, args: &[&str]) -> (i32, String, String) {
-    let creds = aws_credential_types::provider::ProvideCredentials::provide_credentials(
-        &world.management.credentials_provider().unwrap(),
+    let out = as_management(
+        world,
+        std::path::Path::new(env!("CARGO_BIN_EXE_ramguard")),
+        args,
     )
-    .await
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ramguard"))
-        .args(args)
-        .env("AWS_ENDPOINT_URL", world.standin.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
-        .env(
-            "AWS_SESSION_TOKEN",
-            creds.session_token().unwrap_or_default(),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run ramguard");
+    .await;
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).to_string(),

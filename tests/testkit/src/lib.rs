@@ -43,6 +43,47 @@ pub fn guardrail_scp() -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("guardrail fixture")).expect("JSON")
 }
 
+/// The README's example sharing baseline (between its `<!-- baseline example -->` markers).
+pub fn readme_baseline() -> String {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    readme
+        .split_once("<!-- baseline example -->")
+        .and_then(|(_, r)| r.split_once("<!-- /baseline example -->"))
+        .map(|(b, _)| {
+            b.trim()
+                .trim_start_matches("```yaml")
+                .trim_end_matches("```")
+                .to_string()
+        })
+        .expect("the README's example baseline")
+}
+
+/// A command run as the management account of `world` would run it from a terminal: its
+/// credentials and the stand-in's endpoint in the environment.
+pub async fn as_management(world: &World, program: &Path, args: &[&str]) -> std::process::Output {
+    use aws_credential_types::provider::ProvideCredentials;
+    let creds = world
+        .management
+        .credentials_provider()
+        .expect("credentials provider")
+        .provide_credentials()
+        .await
+        .expect("credentials");
+    Command::new(program)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", world.standin.url())
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+        .env(
+            "AWS_SESSION_TOKEN",
+            creds.session_token().unwrap_or_default(),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()))
+}
+
 /// The role tests assume in an account to act as it.
 pub const TEST_ROLE: &str = "ramguard-test";
 

@@ -15,18 +15,7 @@ const PARAMETER: &str = "/ramguard/sharing-baseline";
 
 /// The README's example baseline, its OU and account ids replaced by the seeded ones.
 fn readme_baseline(prod_ou: &str, sandbox_ou: &str, network: &str) -> String {
-    let readme = std::fs::read_to_string(ramguard_testkit::repo_root().join("README.md")).unwrap();
-    let block = readme
-        .split_once("<!-- baseline example -->")
-        .and_then(|(_, r)| r.split_once("<!-- /baseline example -->"))
-        .map(|(b, _)| {
-            b.trim()
-                .trim_start_matches("```yaml")
-                .trim_end_matches("```")
-        })
-        .expect("the README's example baseline")
-        .to_string();
-    block
+    ramguard_testkit::readme_baseline()
         .replace("ou-a1b2-prod0001", prod_ou)
         .replace("ou-a1b2-sandbox1", sandbox_ou)
         .replace("111111111111", network)

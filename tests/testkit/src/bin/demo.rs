@@ -724,17 +724,7 @@ async fn guardrail(world: &World) -> Result<(String, String), String> {
 /// The README's example baseline for this organization: OU production and OU sandbox, the
 /// account at the root as the network account.
 fn demo_baseline(world: &World, production: &str, sandbox: &str) -> String {
-    let readme = std::fs::read_to_string(ramguard_testkit::repo_root().join("README.md"))
-        .unwrap_or_default();
-    readme
-        .split_once("<!-- baseline example -->")
-        .and_then(|(_, r)| r.split_once("<!-- /baseline example -->"))
-        .map(|(b, _)| {
-            b.trim()
-                .trim_start_matches("```yaml")
-                .trim_end_matches("```")
-        })
-        .unwrap_or_default()
+    ramguard_testkit::readme_baseline()
         .replace("ou-a1b2-prod0001", production)
         .replace("ou-a1b2-sandbox1", sandbox)
         .replace("111111111111", &world.org.members[1])
@@ -855,35 +845,26 @@ async fn baseline(world: &World, production: &str, sandbox: &str) -> Result<(), 
 /// the built command with the management account's credentials, through the member role.
 async fn scan(world: &World) -> Result<(), String> {
     step("ramguard scan --organization --role ramguard-member (target/debug/ramguard)");
-    let creds = aws_credential_types::provider::ProvideCredentials::provide_credentials(
-        &world
-            .management
-            .credentials_provider()
-            .ok_or("no credentials")?,
-    )
-    .await
-    .map_err(|e| format!("credentials: {e}"))?;
     let binary = ramguard_testkit::repo_root().join("target/debug/ramguard");
-    let out = std::process::Command::new(&binary)
-        .args([
+    if !binary.exists() {
+        return Err(format!(
+            "{} is missing (make demo builds it)",
+            binary.display()
+        ));
+    }
+    let out = ramguard_testkit::as_management(
+        world,
+        &binary,
+        &[
             "scan",
             "--organization",
             "--role",
             MEMBER_ROLE,
             "--trusted-account-ids",
             TRUSTED,
-        ])
-        .env("AWS_ENDPOINT_URL", world.standin.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
-        .env(
-            "AWS_SESSION_TOKEN",
-            creds.session_token().unwrap_or_default(),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .map_err(|e| format!("{}: {e} (make demo builds it)", binary.display()))?;
+        ],
+    )
+    .await;
     let code = out.status.code().unwrap_or(-1);
     println!();
     print!("{}", String::from_utf8_lossy(&out.stdout));
