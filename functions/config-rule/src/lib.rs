@@ -272,26 +272,10 @@ impl RuleHandler {
         match ram_api::share(ram, &arn).await? {
             None => Ok(not_applicable("The resource share no longer exists.")),
             Some(share) => {
-                let mut verdict = evaluate(&share, org, params, now_secs());
-                if let BaselineState::Ready(loaded, structure) = baseline {
-                    let types = if loaded.baseline.uses_resource_types() {
-                        ram_api::resource_types(ram, std::slice::from_ref(&share.arn))
-                            .await?
-                            .remove(&share.arn)
-                            .unwrap_or_default()
-                    } else {
-                        Default::default()
-                    };
-                    let ctx = ramguard_core::baseline::BaselineContext {
-                        baseline: &loaded.baseline,
-                        org,
-                        structure,
-                        params,
-                    };
-                    let found =
-                        ramguard_core::baseline::violations(&share, &types, &ctx, now_secs());
-                    verdict = ramguard_core::baseline::apply(verdict, &loaded.version, found);
-                }
+                let verdict = evaluate(&share, org, params, now_secs());
+                let verdict = baseline
+                    .judge(ram, &share, verdict, org, params, now_secs())
+                    .await?;
                 outcome::log_verdict(&verdict);
                 outcome.record(&verdict);
                 // a broken baseline: only a NON_COMPLIANT verdict is sure; any other leaves

@@ -2,8 +2,7 @@
 //! violation; while the baseline cannot be used, its earlier findings are left as they are.
 
 use ramguard_aws::baseline::BaselineState;
-use ramguard_aws::ram as ram_api;
-use ramguard_core::baseline::{apply, baseline_findings, violations, BaselineContext};
+use ramguard_core::baseline::baseline_findings;
 use ramguard_core::finding::{Finding, FindingContext};
 use ramguard_core::{OrgSnapshot, Parameters, ResourceShare, ShareVerdict};
 
@@ -19,25 +18,10 @@ pub(crate) async fn judged(
     ctx: &FindingContext,
     now: i64,
 ) -> Result<(ShareVerdict, Vec<Finding>), ImportError> {
-    let BaselineState::Ready(loaded, structure) = state else {
+    let BaselineState::Ready(loaded, _) = state else {
         return Ok((verdict, Vec::new()));
     };
-    let types = if loaded.baseline.uses_resource_types() {
-        ram_api::resource_types(ram, std::slice::from_ref(&share.arn))
-            .await?
-            .remove(&share.arn)
-            .unwrap_or_default()
-    } else {
-        Default::default()
-    };
-    let context = BaselineContext {
-        baseline: &loaded.baseline,
-        org,
-        structure,
-        params,
-    };
-    let found = violations(share, &types, &context, now);
-    let verdict = apply(verdict, &loaded.version, found);
+    let verdict = state.judge(ram, share, verdict, org, params, now).await?;
     let findings = baseline_findings(
         share,
         &verdict.baseline,

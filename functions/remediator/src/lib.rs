@@ -338,25 +338,10 @@ impl Remediator {
         org: &OrgSnapshot,
         baseline: &ramguard_aws::baseline::BaselineState,
     ) -> Result<Vec<remediate::BaselineRemoval>, RemediationError> {
-        let ramguard_aws::baseline::BaselineState::Ready(loaded, structure) = baseline else {
-            return Ok(Vec::new());
-        };
-        let types = if loaded.baseline.uses_resource_types() {
-            ram_api::resource_types(ram, std::slice::from_ref(&share.arn))
-                .await
-                .map_err(RemediationError::Read)?
-                .remove(&share.arn)
-                .unwrap_or_default()
-        } else {
-            Default::default()
-        };
-        let ctx = ramguard_core::baseline::BaselineContext {
-            baseline: &loaded.baseline,
-            org,
-            structure,
-            params: &self.settings.params,
-        };
-        let found = ramguard_core::baseline::violations(share, &types, &ctx, now().secs());
+        let found = baseline
+            .violations(ram, share, org, &self.settings.params, now().secs())
+            .await
+            .map_err(RemediationError::Read)?;
         Ok(remediate::baseline_removals(plan, share, &found))
     }
 

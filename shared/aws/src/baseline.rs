@@ -230,6 +230,62 @@ pub enum BaselineState {
     Broken(String),
 }
 
+impl BaselineState {
+    /// The baseline's violations by one live share (none without a ready baseline): its
+    /// resource types read (ListResources) only when the baseline has rules about them.
+    pub async fn violations(
+        &self,
+        ram: &aws_sdk_ram::Client,
+        share: &ramguard_core::ResourceShare,
+        org: &ramguard_core::OrgSnapshot,
+        params: &ramguard_core::Parameters,
+        now: i64,
+    ) -> Result<Vec<ramguard_core::baseline::BaselineViolation>, AwsError> {
+        let BaselineState::Ready(loaded, structure) = self else {
+            return Ok(Vec::new());
+        };
+        let types = if loaded.baseline.uses_resource_types() {
+            crate::ram::resource_types(ram, std::slice::from_ref(&share.arn))
+                .await?
+                .remove(&share.arn)
+                .unwrap_or_default()
+        } else {
+            Default::default()
+        };
+        let ctx = ramguard_core::baseline::BaselineContext {
+            baseline: &loaded.baseline,
+            org,
+            structure,
+            params,
+        };
+        Ok(ramguard_core::baseline::violations(
+            share, &types, &ctx, now,
+        ))
+    }
+
+    /// The verdict with the baseline's violations of the live share applied (unchanged without
+    /// a ready baseline).
+    pub async fn judge(
+        &self,
+        ram: &aws_sdk_ram::Client,
+        share: &ramguard_core::ResourceShare,
+        verdict: ramguard_core::ShareVerdict,
+        org: &ramguard_core::OrgSnapshot,
+        params: &ramguard_core::Parameters,
+        now: i64,
+    ) -> Result<ramguard_core::ShareVerdict, AwsError> {
+        let BaselineState::Ready(loaded, _) = self else {
+            return Ok(verdict);
+        };
+        let found = self.violations(ram, share, org, params, now).await?;
+        Ok(ramguard_core::baseline::apply(
+            verdict,
+            &loaded.version,
+            found,
+        ))
+    }
+}
+
 /// What reads the baseline and the structure it is judged against, for one function.
 pub struct BaselineReader {
     /// The configured parameter, kept for its TTL.

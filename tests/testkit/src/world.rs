@@ -304,6 +304,30 @@ impl World {
         }
     }
 
+    /// Each principal association of a share `owner` owns, with its status, read over every page
+    /// (the stand-in may answer a test's reads with an empty first page too).
+    pub async fn statuses(
+        &self,
+        owner: &str,
+        share: &str,
+    ) -> std::collections::BTreeMap<String, String> {
+        let ram = aws_sdk_ram::Client::new(&self.standin.config_for(owner).await);
+        let pages: Vec<_> = ram
+            .get_resource_share_associations()
+            .association_type(aws_sdk_ram::types::ResourceShareAssociationType::Principal)
+            .resource_share_arns(share)
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("GetResourceShareAssociations");
+        pages
+            .into_iter()
+            .flat_map(|p| p.resource_share_associations.unwrap_or_default())
+            .filter_map(|a| Some((a.associated_entity?, a.status?.as_str().to_string())))
+            .collect()
+    }
+
     /// A new OU under `parent`.
     pub async fn ou(&self, parent: &str, name: &str) -> OuFixture {
         create_ou(&self.organizations(), parent, name).await

@@ -225,25 +225,6 @@ async fn an_invalid_baseline_fails_named_and_the_outside_verdict_stands() {
     assert!(!held.contains_key(&fine), "{held:?}");
 }
 
-/// (principal, status) of a share's principal associations.
-async fn statuses(world: &World, owner: &str, share: &str) -> BTreeMap<String, String> {
-    let ram = aws_sdk_ram::Client::new(&world.standin.config_for(owner).await);
-    let pages: Vec<_> = ram
-        .get_resource_share_associations()
-        .association_type(aws_sdk_ram::types::ResourceShareAssociationType::Principal)
-        .resource_share_arns(share)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
-    pages
-        .into_iter()
-        .flat_map(|p| p.resource_share_associations.unwrap_or_default())
-        .filter_map(|a| Some((a.associated_entity?, a.status?.as_str().to_string())))
-        .collect()
-}
-
 #[tokio::test]
 async fn the_remediator_removes_a_boundary_crossing_only_with_enforce_baseline() {
     let org = seeded().await;
@@ -285,7 +266,7 @@ async fn the_remediator_removes_a_boundary_crossing_only_with_enforce_baseline()
     assert_eq!(report["baseline"][0]["boundary"], json!("production"));
     assert_eq!(report["outcome"], json!("nothing-to-do"), "{out}");
     assert_eq!(
-        statuses(&org.world, &prod, &crossing).await[&sandbox],
+        org.world.statuses(&prod, &crossing).await[&sandbox],
         "ASSOCIATED"
     );
     drop(watch);
@@ -297,7 +278,7 @@ async fn the_remediator_removes_a_boundary_crossing_only_with_enforce_baseline()
     let out = watch.invoke("remediator", &change).expect("remediate");
     let report = &out["shares"][0];
     assert_eq!(report["actions"][0]["principal"], json!(sandbox), "{out}");
-    let now = statuses(&org.world, &prod, &crossing).await;
+    let now = org.world.statuses(&prod, &crossing).await;
     assert_ne!(now[&sandbox], "ASSOCIATED", "{now:?}");
     assert_eq!(now[&org.prod2], "ASSOCIATED", "{now:?}");
 }

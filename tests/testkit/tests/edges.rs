@@ -77,23 +77,10 @@ fn rand_id() -> u128 {
 }
 
 async fn status_of(world: &World, share: &str, principal: &str) -> String {
-    // every page: the stand-in may answer this test's reads with an empty first page too
-    let pages: Vec<_> = world
-        .ram()
-        .get_resource_share_associations()
-        .association_type(aws_sdk_ram::types::ResourceShareAssociationType::Principal)
-        .resource_share_arns(share)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
+    world
+        .statuses(&world.org.management, share)
         .await
-        .unwrap();
-    pages
-        .into_iter()
-        .flat_map(|p| p.resource_share_associations.unwrap_or_default())
-        .find(|a| a.associated_entity.as_deref() == Some(principal))
-        .and_then(|a| a.status)
-        .map(|s| s.as_str().to_string())
+        .remove(principal)
         .unwrap_or_default()
 }
 

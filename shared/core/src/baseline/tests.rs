@@ -265,3 +265,46 @@ fn the_organization_check_reports_an_unknown_ou_and_overlaps_with_their_lines() 
         "{problems:?}"
     );
 }
+
+#[test]
+fn a_boundary_by_account_tags_holds_the_accounts_whose_tags_all_match() {
+    let text =
+        "version: \"1\"\nboundaries:\n  production:\n    tags: {env: production, tier: \"1\"}\n";
+    let source = parse(text).unwrap();
+    let mut s = structure();
+    let tags = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    s.tags
+        .insert(PROD.into(), tags(&[("env", "production"), ("tier", "1")]));
+    s.tags
+        .insert(SANDBOX.into(), tags(&[("env", "production")]));
+    assert!(source.baseline.uses_tags());
+    assert_eq!(
+        source
+            .baseline
+            .boundaries_of(PROD, &s)
+            .into_iter()
+            .collect::<Vec<_>>(),
+        vec!["production"]
+    );
+    assert!(
+        source.baseline.boundaries_of(SANDBOX, &s).is_empty(),
+        "every tag must match"
+    );
+    let (org, params) = (org(), Parameters::default());
+    let ctx = BaselineContext {
+        baseline: &source.baseline,
+        org: &org,
+        structure: &s,
+        params: &params,
+    };
+    let found = violations(&share(PROD, &[SANDBOX], &[]), &BTreeSet::new(), &ctx, 0);
+    assert!(
+        matches!(&found[..], [BaselineViolation::Boundary { reaches, .. }] if reaches.contains("in no boundary")),
+        "{found:?}"
+    );
+}
